@@ -1,0 +1,134 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { OutgoingHttpHeaders } from 'node:http';
+import { createGuard, type Guard } from '../core/guard/create-guard.js';
+import type { HttpResponse } from '../core/guard/http-response.js';
+import { BODY_HEADERS } from '../core/mint/mint-token-response.js';
+import type { JwtGuardOptions, JwtGuardPayload } from '../core/options/types.js';
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace -- Express types requests through this global namespace
+  namespace Express {
+    interface Request {
+      /** The verified token's payload, set by `jwtGuard` before your route runs. */
+      auth?: JwtGuardPayload;
+    }
+  }
+}
+
+export type { JwtGuardOptions, JwtGuardPayload } from '../core/options/types.js';
+
+function send(res: Response, response: HttpResponse): void {
+  res.writeHead(response.status, response.headers);
+  res.end(response.body);
+}
+
+type Callback = (error?: Error | null) => void;
+
+/**
+ * Buffers what the auth route writes, however it writes it (`res.json`, `res.send`, `res.write` +
+ * `res.end`, `pipe`), and hands status and body to the core, which decides whether to mint. A
+ * non-2xx answer is decided at its first write and streams through untouched.
+ */
+function captureForMint(res: Response, guard: Guard, next: NextFunction): void {
+  const originalWriteHead = res.writeHead;
+  const originalWrite = res.write;
+  const originalEnd = res.end;
+  const chunks: Buffer[] = [];
+  let capturing: boolean | undefined;
+
+  const restore = (): void => {
+    res.writeHead = originalWriteHead;
+    res.write = originalWrite;
+    res.end = originalEnd;
+  };
+  const decide = (): boolean => {
+    if (capturing === undefined) {
+      capturing = res.statusCode >= 200 && res.statusCode <= 299;
+      if (!capturing) restore();
+    }
+    return capturing;
+  };
+  const collect = (chunk: unknown, encoding: unknown): void => {
+    if (chunk === undefined || chunk === null) return;
+    if (typeof chunk === 'string') chunks.push(Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8'));
+    else if (chunk instanceof Uint8Array) chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+  };
+
+  // writeHead would freeze the headers; record status and headers instead, so they can still be replaced.
+  res.writeHead = function writeHead(this: Response, statusCode: number, ...rest: unknown[]) {
+    res.statusCode = statusCode;
+    if (!decide()) return originalWriteHead.apply(res, [statusCode, ...rest] as never);
+    if (typeof rest[0] === 'string') res.statusMessage = rest[0];
+    const headers = (typeof rest[0] === 'string' ? rest[1] : rest[0]) as OutgoingHttpHeaders | unknown[] | undefined;
+    if (Array.isArray(headers)) {
+      const flat = Array.isArray(headers[0]) ? (headers as unknown[][]).flat() : headers;
+      for (let i = 0; i + 1 < flat.length; i += 2) res.setHeader(String(flat[i]), flat[i + 1] as string);
+    } else if (headers) {
+      for (const [name, value] of Object.entries(headers)) if (value !== undefined) res.setHeader(name, value);
+    }
+    return res;
+  } as Response['writeHead'];
+
+  res.write = function write(this: Response, chunk: unknown, encoding?: unknown, callback?: unknown) {
+    if (!decide()) return originalWrite.apply(res, [chunk, encoding, callback] as never);
+    collect(chunk, encoding);
+    const cb = typeof encoding === 'function' ? encoding : callback;
+    if (typeof cb === 'function') queueMicrotask(() => (cb as Callback)());
+    return true;
+  } as Response['write'];
+
+  res.end = function end(this: Response, chunk?: unknown, encoding?: unknown, callback?: unknown) {
+    if (!decide()) return originalEnd.apply(res, [chunk, encoding, callback] as never);
+    restore();
+    if (typeof chunk === 'function') callback = chunk;
+    else {
+      if (typeof encoding === 'function') callback = encoding;
+      collect(chunk, encoding);
+    }
+    guard.mint(res.statusCode, Buffer.concat(chunks)).then((response) => {
+      if (response === undefined) return void originalEnd.apply(res, [callback] as never);
+      for (const name of BODY_HEADERS) res.removeHeader(name);
+      res.writeHead(response.status, response.headers);
+      res.end(response.body, callback as Callback);
+    }, next);
+    return res;
+  } as Response['end'];
+}
+
+/**
+ * Express middleware (Express 4 and 5) that guards every route with a JWT and, on `authPath`,
+ * turns the login route's JSON answer into `{"token": "..."}`. The verified payload is on
+ * `req.auth`; a failure answers 401 (after `delay`) and the route never runs.
+ *
+ * @throws {JwtGuardError} `invalid_options` at construction when the options are unusable.
+ *
+ * @example
+ * ```ts
+ * import express from 'express'
+ * import { jwtGuard } from 'jwtguard/express'
+ *
+ * const app = express()
+ * app.use(jwtGuard({ secret: process.env.JWT_SECRET!, authPath: '/api/auth/login', algorithm: 'HS512' }))
+ * app.post('/api/auth/login', express.json(), (req, res) => res.json({ userId: 123, role: 'admin' }))
+ * app.get('/api/me', (req, res) => res.json(req.auth))
+ * ```
+ */
+export function jwtGuard(options: JwtGuardOptions): RequestHandler {
+  const guard = createGuard(options);
+  return function jwtGuardMiddleware(req: Request, res: Response, next: NextFunction): void {
+    const request = { method: req.method, url: req.originalUrl, headers: req.headers };
+    const action = guard.action(request);
+    if (action === 'pass') return next();
+    if (action === 'mint') {
+      captureForMint(res, guard, next);
+      return next();
+    }
+    guard.authenticate(request).then((result) => {
+      if (!result.ok) return send(res, result.response);
+      req.auth = result.payload;
+      next();
+    }, next);
+  };
+}
+
+export default jwtGuard;

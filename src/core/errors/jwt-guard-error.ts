@@ -1,0 +1,89 @@
+/**
+ * Every stable error code jwtguard produces. Codes never change meaning between releases;
+ * messages may be reworded. Clients should branch on `code`, never on `message`.
+ */
+export type JwtGuardErrorCode =
+  /** No token was found in any configured source. */
+  | 'token_missing'
+  /** The token is not a compact JWS of three base64url segments with JSON header and payload. */
+  | 'token_malformed'
+  /** The token is longer than `maxTokenLength`; it was rejected before any decoding. */
+  | 'token_too_long'
+  /** The `alg` header names an algorithm outside the configured allowlist. */
+  | 'algorithm_not_allowed'
+  /** The signature does not match the token under the configured key. */
+  | 'signature_invalid'
+  /** The `exp` claim is in the past. */
+  | 'token_expired'
+  /** The `nbf` claim is in the future. */
+  | 'token_not_yet_valid'
+  /** A claim check other than `exp`/`nbf` failed; `claim` names which one. */
+  | 'claim_invalid'
+  /** The auth-path route answered 2xx with a body that is not a JSON object, so no token was minted. */
+  | 'mint_body_invalid'
+  /** Signing a token failed (for example the payload could not be serialised). */
+  | 'sign_failed'
+  /** The options passed to jwtguard are invalid; thrown at construction. */
+  | 'invalid_options';
+
+/** Default HTTP status for each code: 401 for the client's token, 500 for server-side faults. */
+const STATUS_BY_CODE: Readonly<Record<JwtGuardErrorCode, number>> = {
+  token_missing: 401,
+  token_malformed: 401,
+  token_too_long: 401,
+  algorithm_not_allowed: 401,
+  signature_invalid: 401,
+  token_expired: 401,
+  token_not_yet_valid: 401,
+  claim_invalid: 401,
+  mint_body_invalid: 500,
+  sign_failed: 500,
+  invalid_options: 500,
+};
+
+/**
+ * The one error class of jwtguard. Every rejection and every configuration error is a
+ * `JwtGuardError` with a stable {@link JwtGuardErrorCode} and the HTTP `status` it maps to.
+ * Messages never contain the secret, a key or the token.
+ *
+ * @example
+ * ```ts
+ * import { verifyToken, JwtGuardError } from 'jwtguard'
+ *
+ * try {
+ *   await verifyToken(token, { secret })
+ * } catch (err) {
+ *   if (err instanceof JwtGuardError && err.code === 'token_expired') {
+ *     // ask the client to refresh
+ *   }
+ * }
+ * ```
+ */
+export class JwtGuardError extends Error {
+  override readonly name = 'JwtGuardError';
+  /** Stable machine-readable code. */
+  readonly code: JwtGuardErrorCode;
+  /** HTTP status this error maps to (401 for token failures). */
+  readonly status: number;
+  /** For `claim_invalid`, `token_expired` and `token_not_yet_valid`: the claim that failed. */
+  readonly claim: string | undefined;
+
+  constructor(code: JwtGuardErrorCode, message: string, options?: { claim?: string; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.status = STATUS_BY_CODE[code];
+    this.claim = options?.claim;
+  }
+}
+
+/**
+ * Type guard for {@link JwtGuardError}.
+ *
+ * @example
+ * ```ts
+ * if (isJwtGuardError(err)) console.log(err.code)
+ * ```
+ */
+export function isJwtGuardError(value: unknown): value is JwtGuardError {
+  return value instanceof JwtGuardError;
+}

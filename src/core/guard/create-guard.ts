@@ -1,0 +1,113 @@
+import { JwtGuardError } from '../errors/jwt-guard-error.js';
+import { extractWith, type HeadersLike, type TokenRequest } from '../extract/extract-token.js';
+import { mintTokenResponse, type MintBody } from '../mint/mint-token-response.js';
+import { normalizeOptions, type NormalizedOptions } from '../options/normalize-options.js';
+import type { JwtGuardOptions, JwtGuardPayload } from '../options/types.js';
+import { verifyWith } from '../verify/verify-token.js';
+import { errorResponse, type HttpResponse } from './http-response.js';
+
+/** A request as the adapters describe it to the core. */
+export interface GuardRequest extends TokenRequest {
+  readonly method: string;
+}
+
+/** What the guard does with a request: verify its token, mint on the auth path, or let it pass (CORS preflight). */
+export type GuardAction = 'verify' | 'mint' | 'pass';
+
+/** The outcome of {@link Guard.authenticate}. On failure, `response` is ready to send. */
+export type AuthResult =
+  | { readonly ok: true; readonly payload: JwtGuardPayload; readonly token: string }
+  | { readonly ok: false; readonly error: JwtGuardError; readonly response: HttpResponse };
+
+/** The framework-agnostic guard the adapters translate to and from. Built once per middleware. */
+export interface Guard {
+  /** The validated options. */
+  readonly options: NormalizedOptions;
+  /** Decides what to do with a request, from its method, path and headers alone. */
+  action(request: GuardRequest): GuardAction;
+  /** Extracts and verifies the token; on failure waits out `delay` first. Never rejects for a bad token. */
+  authenticate(request: TokenRequest): Promise<AuthResult>;
+  /** Turns the auth route's status and body into the response to send, or `undefined` to pass it through. */
+  mint(status: number, body: MintBody): Promise<HttpResponse | undefined>;
+}
+
+/** Path part of a path-with-query or absolute URL, without query or fragment. */
+function pathnameOf(url: string): string {
+  let start = 0;
+  const scheme = url.indexOf('://');
+  if (scheme !== -1 && scheme < url.indexOf('/')) {
+    const slash = url.indexOf('/', scheme + 3);
+    if (slash === -1) return '/';
+    start = slash;
+  }
+  let end = url.length;
+  const query = url.indexOf('?', start);
+  if (query !== -1) end = query;
+  const hash = url.indexOf('#', start);
+  if (hash !== -1 && hash < end) end = hash;
+  return url.slice(start, end);
+}
+
+function headerPresent(headers: HeadersLike, name: string): boolean {
+  if (typeof (headers as Headers).get === 'function') return (headers as Headers).has(name);
+  return (headers as Record<string, unknown>)[name] !== undefined;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Builds the framework-agnostic guard from options, validating them once. Adapters call it at
+ * construction; applications normally use an adapter (`jwtguard/express`, ...) instead.
+ *
+ * @throws {JwtGuardError} `invalid_options` when the options are unusable.
+ *
+ * @example
+ * ```ts
+ * import { createGuard } from 'jwtguard'
+ *
+ * const guard = createGuard({ secret, authPath: '/api/auth/login' })
+ * const result = await guard.authenticate({ headers: req.headers, url: req.url })
+ * if (!result.ok) send(result.response)
+ * ```
+ */
+export function createGuard(options: JwtGuardOptions): Guard {
+  const config = normalizeOptions(options);
+
+  async function fail(error: JwtGuardError, startedAt: number): Promise<AuthResult> {
+    // Answer every failure at the same moment after arrival, so missing, malformed and forged
+    // tokens cannot be told apart by response time.
+    const wait = startedAt + config.delayMs - Date.now();
+    if (wait > 0) await sleep(wait);
+    return { ok: false, error, response: errorResponse(error) };
+  }
+
+  return {
+    options: config,
+
+    action(request) {
+      if (config.authPath !== undefined && pathnameOf(request.url) === config.authPath) return 'mint';
+      if (!config.guardPreflight && request.method === 'OPTIONS' && headerPresent(request.headers, 'access-control-request-method')) {
+        return 'pass';
+      }
+      return 'verify';
+    },
+
+    async authenticate(request) {
+      const startedAt = config.delayMs > 0 ? Date.now() : 0;
+      const token = extractWith(request, config);
+      if (token === undefined) return fail(new JwtGuardError('token_missing', 'No token was provided.'), startedAt);
+      try {
+        return { ok: true, payload: await verifyWith(token, config), token };
+      } catch (error) {
+        if (error instanceof JwtGuardError) return fail(error, startedAt);
+        throw error;
+      }
+    },
+
+    mint(status, body) {
+      return mintTokenResponse(status, body, config);
+    },
+  };
+}

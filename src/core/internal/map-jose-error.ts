@@ -1,0 +1,26 @@
+import { errors } from 'jose';
+import { JwtGuardError } from '../errors/jwt-guard-error.js';
+
+/** Translates jose's verification errors into jwtguard's stable codes, dropping jose's payload copy. */
+export function mapJoseError(error: unknown): JwtGuardError {
+  if (error instanceof JwtGuardError) return error;
+  if (error instanceof errors.JWTExpired) {
+    return new JwtGuardError('token_expired', 'The token has expired.', { claim: 'exp' });
+  }
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.claim === 'nbf') {
+      return new JwtGuardError('token_not_yet_valid', 'The token is not valid yet.', { claim: 'nbf' });
+    }
+    return new JwtGuardError('claim_invalid', `The "${error.claim}" claim is invalid.`, { claim: error.claim });
+  }
+  if (error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JOSENotSupported) {
+    return new JwtGuardError('algorithm_not_allowed', 'The token is signed with an algorithm that is not allowed.');
+  }
+  if (error instanceof errors.JWSSignatureVerificationFailed) {
+    return new JwtGuardError('signature_invalid', 'The token signature is invalid.');
+  }
+  if (error instanceof errors.JOSEError) {
+    return new JwtGuardError('token_malformed', 'The token is malformed.');
+  }
+  throw error;
+}

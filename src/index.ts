@@ -1,0 +1,15 @@
+/**
+ * jwtguard core: framework-agnostic JWT extraction, verification, signing and minting.
+ * Framework adapters live at `jwtguard/express` (and, as they land, `/fastify`, `/koa`, `/hono`).
+ *
+ * @packageDocumentation
+ */
+export { JwtGuardError, isJwtGuardError, type JwtGuardErrorCode } from './core/errors/jwt-guard-error.js';
+export type { HmacAlgorithm, JwtGuardOptions, JwtGuardPayload } from './core/options/types.js';
+export { normalizeOptions, type NormalizedOptions, type TokenSources } from './core/options/normalize-options.js';
+export { extractToken, type HeadersLike, type TokenRequest } from './core/extract/extract-token.js';
+export { verifyToken } from './core/verify/verify-token.js';
+export { signToken } from './core/sign/sign-token.js';
+export type { MintBody } from './core/mint/mint-token-response.js';
+export { errorResponse, type HttpResponse } from './core/guard/http-response.js';
+export { createGuard, type AuthResult, type Guard, type GuardAction, type GuardRequest } from './core/guard/create-guard.js';
