@@ -1,0 +1,53 @@
+import type { JwtGuardOptions } from '../../src/index.js';
+
+/**
+ * The app every adapter harness builds, in its own framework, behind `jwtGuard(options)`:
+ *
+ * - `POST /api/auth/login` reads a JSON body `{ username, password }`. `alice` / `wonderland`
+ *   succeeds with `LOGIN_USER` (status 200), anything else answers 401 `{ error: 'invalid_credentials' }`.
+ *   The query parameter `mode` picks how the route writes its answer (see {@link LoginMode}).
+ * - `GET /api/me` answers 200 `{ user: <payload the adapter exposes> }`.
+ * - `GET /api/auth/login/x` answers 200 `{ ok: true }` (it is not the auth path, so it is guarded).
+ * - `GET /api/boom` throws `new Error('boom')`; the app's error handler answers 500 `{ error: 'handled' }`.
+ */
+export interface AdapterHarness {
+  readonly name: string;
+  start(options: JwtGuardOptions): Promise<RunningServer>;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export const LOGIN_USER = Object.freeze({ userId: 123, role: 'admin' });
+
+/**
+ * How the login route writes its successful answer:
+ * - `json`: the framework's idiomatic JSON answer (`res.json`, `return obj`, `ctx.body = obj`, `c.json`).
+ * - `string`: `JSON.stringify(LOGIN_USER)` sent as a string with `Content-Type: application/json`.
+ * - `buffer`: the same JSON as a Buffer / Uint8Array.
+ * - `chunked`: the JSON written in two chunks (`res.write` + `res.end`, or a two-chunk stream).
+ * - `stream`: the JSON as a Node Readable (or web ReadableStream) of several chunks.
+ * - `created`: `LOGIN_USER` with status 201.
+ * - `exp`: `{ ...LOGIN_USER, exp: <the number in query parameter `exp`> }`.
+ * - `headers`: `LOGIN_USER` with extra headers `X-Login: yes`, `Set-Cookie: sid=abc`, `ETag: "v1"`
+ *   and a deliberately stale `Content-Length: 5`-style header matching the original body only.
+ * - `text`: 200 `text/plain` "welcome alice".
+ * - `array`: 200 JSON `[1,2,3]`.
+ * - `empty`: 200 with an empty body.
+ * - `broken`: 200 `application/json` with the body `{"userId":`.
+ */
+export type LoginMode = 'json' | 'string' | 'buffer' | 'chunked' | 'stream' | 'created' | 'exp' | 'headers' | 'text' | 'array' | 'empty' | 'broken';
+
+export function isValidLogin(body: unknown): boolean {
+  const b = body as { username?: unknown; password?: unknown } | null;
+  return b !== null && typeof b === 'object' && b.username === 'alice' && b.password === 'wonderland';
+}
+
+/** The JSON body a mode sends (for modes that send JSON), given the request's query. */
+export function loginBody(mode: string, query: URLSearchParams): unknown {
+  if (mode === 'exp') return { ...LOGIN_USER, exp: Number(query.get('exp')) };
+  if (mode === 'array') return [1, 2, 3];
+  return LOGIN_USER;
+}

@@ -1,0 +1,59 @@
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { jwtGuard } from '../../../src/adapters/express.js';
+import { isValidLogin, loginBody, type AdapterHarness } from '../harness.js';
+
+export const expressHarness: AdapterHarness = {
+  name: 'express',
+  async start(options) {
+    const app = express();
+    app.use(jwtGuard(options));
+    app.post('/api/auth/login', express.json(), (req: Request, res: Response) => {
+      if (!isValidLogin(req.body)) return void res.status(401).json({ error: 'invalid_credentials' });
+      const query = new URLSearchParams(req.originalUrl.split('?')[1] ?? '');
+      const mode = query.get('mode') ?? 'json';
+      const json = JSON.stringify(loginBody(mode, query));
+      switch (mode) {
+        case 'string':
+          return void res.type('application/json').send(json);
+        case 'buffer':
+          return void res.type('application/json').send(Buffer.from(json));
+        case 'chunked':
+          res.setHeader('content-type', 'application/json');
+          res.write(json.slice(0, 5));
+          return void res.end(json.slice(5));
+        case 'stream':
+          res.setHeader('content-type', 'application/json');
+          return void Readable.from([json.slice(0, 3), json.slice(3, 9), json.slice(9)]).pipe(res);
+        case 'created':
+          return void res.status(201).json(loginBody(mode, query));
+        case 'headers':
+          res.writeHead(200, { 'x-login': 'yes', 'set-cookie': 'sid=abc', etag: '"v1"', 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
+          return void res.end(json);
+        case 'text':
+          return void res.type('text/plain').send('welcome alice');
+        case 'empty':
+          return void res.status(200).end();
+        case 'broken':
+          return void res.type('application/json').send('{"userId":');
+        default:
+          return void res.json(loginBody(mode, query));
+      }
+    });
+    app.get('/api/me', (req: Request, res: Response) => void res.json({ user: req.auth }));
+    app.get('/api/auth/login/x', (_req: Request, res: Response) => void res.json({ ok: true }));
+    app.get('/api/boom', () => {
+      throw new Error('boom');
+    });
+    app.use((_error: unknown, _req: Request, res: Response, _next: NextFunction) => void res.status(500).json({ error: 'handled' }));
+
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise<void>((resolve) => server.once('listening', resolve));
+    const { port } = server.address() as AddressInfo;
+    return {
+      url: `http://127.0.0.1:${port}`,
+      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    };
+  },
+};
