@@ -21,7 +21,8 @@ function headerValue(headers: HeadersLike, name: string): string | undefined {
 function tokenFromHeader(value: string): string | undefined {
   const trimmed = value.trim();
   const space = trimmed.search(/\s/);
-  if (space === -1) return trimmed;
+  // A lone "Bearer" is a scheme with no credentials, not a token.
+  if (space === -1) return trimmed.toLowerCase() === 'bearer' ? undefined : trimmed;
   if (trimmed.slice(0, space).toLowerCase() !== 'bearer') return undefined;
   return trimmed.slice(space).trim();
 }

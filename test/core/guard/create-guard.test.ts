@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { createGuard, errorResponse, JwtGuardError } from '../../../src/index.js';
+import { hmacToken, STRONG_SECRET } from '../../support/tokens.js';
+
+describe('createGuard', () => {
+  const guard = createGuard({ secret: STRONG_SECRET, authPath: '/api/auth/login' });
+
+  test('action: exact auth path (query ignored) mints; anything else verifies', () => {
+    const req = (url: string, method = 'POST') => guard.action({ method, url, headers: {} });
+    assert.equal(req('/api/auth/login'), 'mint');
+    assert.equal(req('/api/auth/login?next=/x'), 'mint');
+    assert.equal(req('http://host.test/api/auth/login?x'), 'mint');
+    assert.equal(req('/api/auth/login/x'), 'verify');
+    assert.equal(req('/api/auth/login/'), 'verify');
+    assert.equal(req('/api/auth/loginx'), 'verify');
+    assert.equal(req('/API/AUTH/LOGIN'), 'verify');
+    assert.equal(req('/api/me'), 'verify');
+  });
+
+  test('action: CORS preflight passes; a bare OPTIONS verifies; guardPreflight verifies both', () => {
+    const preflight = { method: 'OPTIONS', url: '/api/me', headers: { 'access-control-request-method': 'GET' } };
+    assert.equal(guard.action(preflight), 'pass');
+    assert.equal(guard.action({ ...preflight, headers: new Headers({ 'Access-Control-Request-Method': 'GET' }) }), 'pass');
+    assert.equal(guard.action({ ...preflight, headers: {} }), 'verify');
+    assert.equal(createGuard({ secret: STRONG_SECRET, guardPreflight: true }).action(preflight), 'verify');
+  });
+
+  test('authenticate: success carries payload and token; failure carries a ready 401 response', async () => {
+    const token = await hmacToken({ sub: 'u' });
+    const ok = await guard.authenticate({ headers: { authorization: `Bearer ${token}` }, url: '/' });
+    assert.equal(ok.ok, true);
+    assert.equal(ok.ok && ok.payload.sub, 'u');
+    const bad = await guard.authenticate({ headers: {}, url: '/' });
+    assert.equal(bad.ok, false);
+    if (!bad.ok) {
+      assert.equal(bad.error.code, 'token_missing');
+      assert.equal(bad.response.status, 401);
+      assert.equal(bad.response.headers['www-authenticate'], 'Bearer');
+    }
+  });
+
+  test('errorResponse: RFC 6750 challenge, JSON body, exact length, no quotes breaking the header', () => {
+    const response = errorResponse(new JwtGuardError('claim_invalid', 'The "aud" claim is invalid.', { claim: 'aud' }));
+    assert.equal(response.status, 401);
+    assert.equal(response.headers['www-authenticate'], `Bearer error="invalid_token", error_description="The 'aud' claim is invalid."`);
+    assert.deepEqual(JSON.parse(response.body), { error: 'claim_invalid', message: 'The "aud" claim is invalid.' });
+    assert.equal(response.headers['content-length'], String(Buffer.byteLength(response.body)));
+    const serverError = errorResponse(new JwtGuardError('mint_body_invalid', 'x'));
+    assert.equal(serverError.status, 500);
+    assert.equal(serverError.headers['www-authenticate'], undefined);
+  });
+});
