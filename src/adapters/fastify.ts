@@ -1,0 +1,123 @@
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { createGuard, type Guard } from '../core/guard/create-guard.js';
+import { BODY_HEADERS, type MintBody } from '../core/mint/mint-token-response.js';
+import type { JwtGuardOptions, JwtGuardPayload } from '../core/options/types.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The verified token's payload, set by `jwtGuard` before your route runs. */
+    user?: JwtGuardPayload;
+  }
+}
+
+export type { JwtGuardOptions, JwtGuardPayload } from '../core/options/types.js';
+
+function isResponse(payload: unknown): payload is Response {
+  return typeof payload === 'object' && payload !== null && Object.prototype.toString.call(payload) === '[object Response]';
+}
+
+function isStream(payload: unknown): payload is AsyncIterable<unknown> {
+  if (typeof payload !== 'object' || payload === null) return false;
+  const candidate = payload as { pipe?: unknown; getReader?: unknown };
+  return typeof candidate.pipe === 'function' || typeof candidate.getReader === 'function';
+}
+
+/** Reads a Node Readable or a web ReadableStream to its end; chunks may be strings or bytes. */
+async function readAll(stream: AsyncIterable<unknown>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) {
+    if (typeof chunk === 'string') chunks.push(Buffer.from(chunk, 'utf8'));
+    else if (chunk instanceof Uint8Array) chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+  }
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Hands the auth route's status and body to the core and, when it mints, swaps the route's answer
+ * for the token response. Whatever Fastify serialised or was given (string, Buffer, Node or web
+ * stream, `Response`, nothing) reaches this hook as is.
+ */
+async function mintOnSend(guard: Guard, reply: FastifyReply, payload: unknown): Promise<unknown> {
+  if (isResponse(payload)) {
+    // Fastify applies a Response's status and headers only after onSend; apply them now, as it
+    // would, so the core sees the real status and the route's headers survive a mint.
+    reply.code(payload.status);
+    for (const [name, value] of payload.headers) reply.header(name, value);
+    payload = payload.body;
+  }
+  let body: MintBody;
+  if (isStream(payload)) {
+    // Only a 2xx answer can be minted: leave any other stream streaming instead of buffering it.
+    if (reply.statusCode < 200 || reply.statusCode > 299) return payload;
+    body = await readAll(payload);
+  } else {
+    body = payload as MintBody;
+  }
+  const response = await guard.mint(reply.statusCode, body);
+  if (response === undefined) return body;
+  for (const name of BODY_HEADERS) reply.removeHeader(name);
+  reply.code(response.status).headers({ ...response.headers });
+  return response.body;
+}
+
+async function jwtGuardPlugin(fastify: FastifyInstance, options: JwtGuardOptions): Promise<void> {
+  // Built once here, so invalid options reject `register` / `ready` instead of failing requests.
+  const guard = createGuard(options);
+  // Requests on the auth path, as decided at onRequest, whose answer onSend must hand to the core.
+  const minting = new WeakSet<FastifyRequest>();
+
+  // A nested registration (or another plugin) may have decorated `user` already; it is inherited.
+  if (!fastify.hasRequestDecorator('user')) fastify.decorateRequest('user', undefined);
+
+  // onRequest runs before body parsing, so a request without a valid token costs no parsing.
+  fastify.addHook('onRequest', async (request, reply) => {
+    const guardRequest = { method: request.method, url: request.url, headers: request.headers };
+    const action = guard.action(guardRequest);
+    if (action === 'pass') return;
+    if (action === 'mint') {
+      minting.add(request);
+      return;
+    }
+    const result = await guard.authenticate(guardRequest);
+    if (result.ok) {
+      request.user = result.payload;
+      return;
+    }
+    const { status, headers, body } = result.response;
+    // Returning the reply after send() tells Fastify the request is answered: the route never runs.
+    return reply.code(status).headers({ ...headers }).send(body);
+  });
+
+  fastify.addHook('onSend', async (request, reply, payload) => {
+    if (!minting.has(request)) return payload;
+    return mintOnSend(guard, reply, payload);
+  });
+}
+
+/**
+ * Fastify plugin (Fastify 4 and 5) that guards every route of the context it is registered in
+ * with a JWT and, on `authPath`, turns the login route's JSON answer into `{"token": "..."}`.
+ * The verified payload is on `request.user`; a failure answers 401 (after `delay`) from an
+ * `onRequest` hook, so the body is never parsed and the route never runs.
+ *
+ * It is wrapped with `fastify-plugin`, so it guards the context you call `register` on (the root,
+ * or one encapsulated plugin and its children) and not only its own. `authPath` is matched
+ * against the full request path, including any route prefix.
+ *
+ * @throws {JwtGuardError} `invalid_options` from `register` / `ready` when the options are unusable.
+ *
+ * @example
+ * ```ts
+ * import Fastify from 'fastify'
+ * import { jwtGuard } from 'jwtguard/fastify'
+ *
+ * const app = Fastify()
+ * await app.register(jwtGuard, { secret: process.env.JWT_SECRET!, authPath: '/api/auth/login', algorithm: 'HS512' })
+ * app.post('/api/auth/login', async () => ({ userId: 123, role: 'admin' }))
+ * app.get('/api/me', async (request) => request.user)
+ * ```
+ */
+export const jwtGuard: FastifyPluginAsync<JwtGuardOptions> = fp(jwtGuardPlugin, { fastify: '4.x || 5.x', name: 'jwtguard' });
+
+export default jwtGuard;

@@ -1,0 +1,92 @@
+// Web-standard only (Request, Response, Headers): no `node:` imports and no Node globals, so this
+// adapter runs unchanged on Node (via @hono/node-server), Bun, Deno and Cloudflare Workers.
+import type { Context, MiddlewareHandler } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { createGuard, type Guard } from '../core/guard/create-guard.js';
+import { BODY_HEADERS } from '../core/mint/mint-token-response.js';
+import type { JwtGuardOptions, JwtGuardPayload } from '../core/options/types.js';
+
+export type { JwtGuardOptions, JwtGuardPayload } from '../core/options/types.js';
+
+declare module 'hono' {
+  // Hono's own convention (hono/jwt does the same): typing the variable app-wide means
+  // `c.get('jwtPayload')` is typed even on `new Hono()` with a non-chained `app.use(jwtGuard(...))`.
+  interface ContextVariableMap {
+    /** The verified token's payload, set by `jwtGuard` before your route runs. */
+    jwtPayload: JwtGuardPayload;
+  }
+}
+
+/**
+ * The Hono environment `jwtGuard` contributes: `c.get('jwtPayload')` is the verified token's
+ * payload. Combine it with your own, e.g. `new Hono<{ Bindings: Env } & JwtGuardEnv>()`.
+ */
+export type JwtGuardEnv = { Variables: { jwtPayload: JwtGuardPayload } };
+
+/**
+ * Lets the auth route answer however it likes (`c.json`, a string, a stream, ...), then hands its
+ * status and body to the core, which decides whether to mint. A pass-through leaves `c.res` as is.
+ */
+async function mintAfterRoute(c: Context<JwtGuardEnv>, guard: Guard): Promise<void> {
+  const original = c.res;
+  // Read a clone so the original stays untouched (and unconsumed) if the core passes it through.
+  const minted = await guard.mint(original.status, await original.clone().arrayBuffer());
+  if (minted === undefined) return;
+
+  // Keep what the route set (Set-Cookie, X-Login, ...) but nothing that described its old body.
+  const headers = new Headers(original.headers);
+  for (const name of BODY_HEADERS) headers.delete(name);
+  for (const [name, value] of Object.entries(minted.headers)) headers.set(name, value);
+
+  // Hono's `c.res` setter merges the previous response's headers into the new one, which would
+  // bring the stale Content-Length and ETag back; clearing it first makes the replacement exact.
+  c.res = undefined;
+  c.res = new Response(minted.body, { status: minted.status, headers });
+}
+
+/**
+ * Hono middleware (Hono 4) that guards every route it is mounted on with a JWT and, on `authPath`,
+ * turns the login route's JSON answer into `{"token": "..."}`. The verified payload is available as
+ * `c.get('jwtPayload')`; a failure answers 401 (after `delay`) and the route never runs. Failures
+ * are returned through Hono's normal response path, so outer middleware and `app.onError` behave
+ * as usual. Web-standard only: runs on Node, Bun, Deno and Cloudflare Workers.
+ *
+ * `authPath` is matched against the full request path, also when the guard is mounted on a sub-path.
+ *
+ * @throws {JwtGuardError} `invalid_options` at construction when the options are unusable.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from 'hono'
+ * import { jwtGuard, type JwtGuardEnv } from 'jwtguard/hono'
+ *
+ * const app = new Hono<JwtGuardEnv>()
+ * app.use('/api/*', jwtGuard({ secret: env.JWT_SECRET, authPath: '/api/auth/login', algorithm: 'HS512' }))
+ * app.post('/api/auth/login', async (c) => c.json({ userId: 123, role: 'admin' }))
+ * app.get('/api/me', (c) => c.json(c.get('jwtPayload')))
+ * ```
+ */
+export function jwtGuard(options: JwtGuardOptions): MiddlewareHandler<JwtGuardEnv> {
+  // Built once: options are validated (and may throw) here, not on the first request.
+  const guard = createGuard(options);
+  return async function jwtGuardMiddleware(c, next) {
+    // The core understands Web Headers and absolute URLs, so the raw request needs no conversion.
+    const request = { method: c.req.method, url: c.req.url, headers: c.req.raw.headers };
+    const action = guard.action(request);
+    if (action === 'pass') return next();
+    if (action === 'mint') {
+      await next();
+      return mintAfterRoute(c, guard);
+    }
+    const result = await guard.authenticate(request);
+    if (!result.ok) {
+      const { status, headers, body } = result.response;
+      // The core only produces error statuses that carry a body (401, 500).
+      return c.body(body, status as ContentfulStatusCode, headers);
+    }
+    c.set('jwtPayload', result.payload);
+    await next();
+  };
+}
+
+export default jwtGuard;

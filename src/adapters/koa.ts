@@ -1,0 +1,103 @@
+import type { Context, Middleware, Next } from 'koa';
+import { Readable, Stream } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import { createGuard, type Guard } from '../core/guard/create-guard.js';
+import type { HttpResponse } from '../core/guard/http-response.js';
+import { BODY_HEADERS, type MintBody } from '../core/mint/mint-token-response.js';
+import type { JwtGuardOptions, JwtGuardPayload } from '../core/options/types.js';
+
+declare module 'koa' {
+  interface DefaultState {
+    /** The verified token's payload, set by `jwtGuard` before your route runs. */
+    user?: JwtGuardPayload;
+  }
+}
+
+export type { JwtGuardOptions, JwtGuardPayload } from '../core/options/types.js';
+
+/** Writes a core response through Koa, so Koa (not us) sends it and upstream middleware (logging, compression) still sees it. */
+function send(ctx: Context, response: HttpResponse): void {
+  // The body is being replaced: headers describing the old one (length, type, ETag, ...) must go.
+  for (const name of BODY_HEADERS) ctx.remove(name);
+  ctx.status = response.status;
+  ctx.body = response.body;
+  // Last: setting a string body makes Koa guess `text/plain` and a length; the core's headers win.
+  ctx.set(response.headers);
+}
+
+/** A Node stream in Koa's sense (`instanceof Stream`, or a duck-typed userland Readable). */
+function isNodeStream(body: unknown): boolean {
+  return body instanceof Stream || (typeof body === 'object' && body !== null && typeof (body as Readable).pipe === 'function' && typeof (body as Readable).on === 'function');
+}
+
+/**
+ * Reads whatever the route put in `ctx.body` into something the core accepts. Streams, Blobs and
+ * (Koa 3) web `ReadableStream`s / `Response`s are only piped by Koa after every middleware has
+ * returned, so they are still unread here and are read in full; anything else (object, string,
+ * Buffer, null) is handed over as it is.
+ */
+async function readBody(body: unknown): Promise<MintBody> {
+  if (isNodeStream(body)) {
+    const stream = body as NodeJS.ReadableStream;
+    // Old-style streams (no async iterator) are wrapped so they can be read the same way.
+    return buffer(typeof stream[Symbol.asyncIterator] === 'function' ? stream : new Readable().wrap(stream));
+  }
+  if (body instanceof ReadableStream) return buffer(body);
+  if (body instanceof Blob || body instanceof Response) return new Uint8Array(await body.arrayBuffer());
+  return body as MintBody;
+}
+
+/** Runs the auth route, then lets the core decide whether its answer becomes a token. */
+async function mintAfter(ctx: Context, next: Next, guard: Guard): Promise<void> {
+  await next();
+  // The route bypassed Koa (`ctx.respond = false`, or wrote to `ctx.res` itself): nothing left to translate.
+  if (ctx.respond === false || ctx.headerSent) return;
+  const original = ctx.body;
+  const body = await readBody(original);
+  const response = await guard.mint(ctx.status, body);
+  if (response !== undefined) return send(ctx, response);
+  // Passed through. A stream was consumed to show it to the core; give Koa the same bytes back.
+  if (body !== original) ctx.body = Buffer.from(body as Uint8Array);
+}
+
+/**
+ * Koa middleware (Koa 2 and 3) that guards every route with a JWT and, on `authPath`, turns the
+ * login route's JSON answer into `{"token": "..."}`. The verified payload is on `ctx.state.user`;
+ * a failure answers 401 (after `delay`) and downstream middleware never runs.
+ *
+ * Register it after your error-handling middleware and before your routes. On `authPath`, the
+ * route's `ctx.body` (object, string, Buffer, stream, ...) and `ctx.status` are read once the
+ * route is done; a route that sets `ctx.respond = false` is passed through as it is.
+ *
+ * @throws {JwtGuardError} `invalid_options` at construction when the options are unusable.
+ *
+ * @example
+ * ```ts
+ * import Koa from 'koa'
+ * import { jwtGuard } from 'jwtguard/koa'
+ *
+ * const app = new Koa()
+ * app.use(jwtGuard({ secret: process.env.JWT_SECRET!, authPath: '/api/auth/login', algorithm: 'HS512' }))
+ * app.use(async (ctx) => {
+ *   if (ctx.path === '/api/auth/login') ctx.body = { userId: 123, role: 'admin' } // → { token }
+ *   else if (ctx.path === '/api/me') ctx.body = ctx.state.user
+ * })
+ * ```
+ */
+export function jwtGuard(options: JwtGuardOptions): Middleware {
+  // Options are validated once, here, so a misconfiguration fails at startup, not per request.
+  const guard = createGuard(options);
+  return async function jwtGuardMiddleware(ctx: Context, next: Next): Promise<void> {
+    // originalUrl: the path as the client sent it, even under a mounted sub-app.
+    const request = { method: ctx.method, url: ctx.originalUrl, headers: ctx.headers };
+    const action = guard.action(request);
+    if (action === 'pass') return next();
+    if (action === 'mint') return mintAfter(ctx, next, guard);
+    const result = await guard.authenticate(request);
+    if (!result.ok) return send(ctx, result.response);
+    ctx.state.user = result.payload;
+    await next();
+  };
+}
+
+export default jwtGuard;

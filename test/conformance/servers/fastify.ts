@@ -1,0 +1,56 @@
+import Fastify from 'fastify';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { jwtGuard } from '../../../src/adapters/fastify.js';
+import { isValidLogin, loginBody, type AdapterHarness } from '../harness.js';
+
+export const fastifyHarness: AdapterHarness = {
+  name: 'fastify',
+  async start(options) {
+    const app = Fastify();
+    await app.register(jwtGuard, options);
+    app.post('/api/auth/login', async (request, reply) => {
+      if (!isValidLogin(request.body)) return reply.code(401).send({ error: 'invalid_credentials' });
+      const query = new URLSearchParams(request.url.split('?')[1] ?? '');
+      const mode = query.get('mode') ?? 'json';
+      const json = JSON.stringify(loginBody(mode, query));
+      switch (mode) {
+        case 'string':
+          return reply.type('application/json').send(json);
+        case 'buffer':
+          return reply.type('application/json').send(Buffer.from(json));
+        case 'chunked':
+          return reply.type('application/json').send(Readable.from([json.slice(0, 5), json.slice(5)]));
+        case 'stream':
+          return reply.type('application/json').send(Readable.from([json.slice(0, 3), json.slice(3, 9), json.slice(9)]));
+        case 'created':
+          return reply.code(201).send(loginBody(mode, query));
+        case 'headers':
+          return reply
+            .headers({ 'x-login': 'yes', 'set-cookie': 'sid=abc', etag: '"v1"', 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(json)) })
+            .send(json);
+        case 'text':
+          return reply.type('text/plain').send('welcome alice');
+        case 'empty':
+          return reply.code(200).send();
+        case 'broken':
+          return reply.type('application/json').send('{"userId":');
+        default:
+          return loginBody(mode, query);
+      }
+    });
+    app.get('/api/me', async (request) => ({ user: request.user }));
+    app.get('/api/auth/login/x', async () => ({ ok: true }));
+    app.get('/api/boom', async () => {
+      throw new Error('boom');
+    });
+    app.setErrorHandler((_error, _request, reply) => reply.code(500).send({ error: 'handled' }));
+
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as AddressInfo;
+    return {
+      url: `http://127.0.0.1:${port}`,
+      close: () => app.close(),
+    };
+  },
+};

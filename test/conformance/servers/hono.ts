@@ -1,0 +1,83 @@
+import { serve } from '@hono/node-server';
+import { Hono, type Context } from 'hono';
+import type { AddressInfo } from 'node:net';
+import { jwtGuard, type JwtGuardEnv } from '../../../src/adapters/hono.js';
+import { isValidLogin, loginBody, type AdapterHarness } from '../harness.js';
+
+const encoder = new TextEncoder();
+
+/** A web ReadableStream that yields each string as its own chunk. */
+function streamOf(parts: string[]): ReadableStream<Uint8Array> {
+  return new ReadableStream({
+    start(controller) {
+      for (const part of parts) controller.enqueue(encoder.encode(part));
+      controller.close();
+    },
+  });
+}
+
+const JSON_TYPE = { 'content-type': 'application/json' };
+
+async function login(c: Context<JwtGuardEnv>): Promise<Response> {
+  const credentials: unknown = await c.req.json().catch(() => null);
+  if (!isValidLogin(credentials)) return c.json({ error: 'invalid_credentials' }, 401);
+  const query = new URL(c.req.url).searchParams;
+  const mode = query.get('mode') ?? 'json';
+  const json = JSON.stringify(loginBody(mode, query));
+  switch (mode) {
+    case 'string':
+      return c.body(json, 200, JSON_TYPE);
+    case 'buffer':
+      return c.body(encoder.encode(json), 200, JSON_TYPE);
+    case 'chunked':
+      return c.body(streamOf([json.slice(0, 5), json.slice(5)]), 200, JSON_TYPE);
+    case 'stream':
+      return c.body(streamOf([json.slice(0, 3), json.slice(3, 9), json.slice(9)]), 200, JSON_TYPE);
+    case 'created':
+      return c.json(loginBody(mode, query), 201);
+    case 'headers':
+      return c.body(json, 200, {
+        'x-login': 'yes',
+        'set-cookie': 'sid=abc',
+        etag: '"v1"',
+        'content-type': 'application/json',
+        'content-length': String(encoder.encode(json).byteLength),
+      });
+    case 'text':
+      return c.text('welcome alice');
+    case 'empty':
+      return c.body(null, 200);
+    case 'broken':
+      return c.body('{"userId":', 200, JSON_TYPE);
+    default:
+      return c.json(loginBody(mode, query));
+  }
+}
+
+export const honoHarness: AdapterHarness = {
+  name: 'hono',
+  async start(options) {
+    const app = new Hono<JwtGuardEnv>();
+    app.use('*', jwtGuard(options));
+    app.post('/api/auth/login', login);
+    app.get('/api/me', (c) => c.json({ user: c.get('jwtPayload') }));
+    app.get('/api/auth/login/x', (c) => c.json({ ok: true }));
+    app.get('/api/boom', () => {
+      throw new Error('boom');
+    });
+    app.onError((_error, c) => c.json({ error: 'handled' }, 500));
+
+    const { server, port } = await new Promise<{ server: ReturnType<typeof serve>; port: number }>((resolve) => {
+      const started = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => resolve({ server: started, port: info.port }));
+    });
+    return {
+      url: `http://127.0.0.1:${port}`,
+      close: () =>
+        new Promise<void>((resolve, reject) => {
+          // Keep-alive sockets from fetch would hold close() open; drop them explicitly.
+          if ('closeAllConnections' in server) server.closeAllConnections();
+          server.close((error) => (error ? reject(error) : resolve()));
+        }),
+    };
+  },
+};

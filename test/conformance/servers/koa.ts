@@ -1,0 +1,109 @@
+import Koa, { type Context, type Next } from 'koa';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { jwtGuard } from '../../../src/adapters/koa.js';
+import type { JwtGuardOptions } from '../../../src/index.js';
+import { isValidLogin, loginBody, type AdapterHarness, type RunningServer } from '../harness.js';
+
+/** The JSON request body, read from the Node stream (no body-parser); `null` when it is not JSON. */
+async function readJson(ctx: Context): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of ctx.req) chunks.push(chunk as Buffer);
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    return null;
+  }
+}
+
+async function login(ctx: Context): Promise<void> {
+  if (!isValidLogin(await readJson(ctx))) {
+    ctx.status = 401;
+    ctx.body = { error: 'invalid_credentials' };
+    return;
+  }
+  const query = new URLSearchParams(ctx.querystring);
+  const mode = query.get('mode') ?? 'json';
+  const json = JSON.stringify(loginBody(mode, query));
+  switch (mode) {
+    case 'string':
+      ctx.type = 'application/json';
+      ctx.body = json;
+      return;
+    case 'buffer':
+      ctx.type = 'application/json';
+      ctx.body = Buffer.from(json);
+      return;
+    case 'chunked':
+      ctx.type = 'application/json';
+      ctx.body = Readable.from([json.slice(0, 5), json.slice(5)]);
+      return;
+    case 'stream':
+      ctx.type = 'application/json';
+      ctx.body = Readable.from([json.slice(0, 3), json.slice(3, 9), json.slice(9)]);
+      return;
+    case 'created':
+      ctx.status = 201;
+      ctx.body = loginBody(mode, query);
+      return;
+    case 'headers':
+      ctx.body = json;
+      ctx.set({ 'x-login': 'yes', 'set-cookie': 'sid=abc', etag: '"v1"', 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(json)) });
+      return;
+    case 'text':
+      ctx.type = 'text/plain';
+      ctx.body = 'welcome alice';
+      return;
+    case 'empty':
+      // `ctx.body = null` would turn into 204 in Koa; an empty string keeps the 200.
+      ctx.status = 200;
+      ctx.body = '';
+      return;
+    case 'broken':
+      ctx.type = 'application/json';
+      ctx.body = '{"userId":';
+      return;
+    default:
+      ctx.body = loginBody(mode, query);
+  }
+}
+
+/** The routes of the harness app, by method and path (no koa-router). Unknown routes stay 404. */
+async function routes(ctx: Context): Promise<void> {
+  const route = `${ctx.method} ${ctx.path}`;
+  if (route === 'POST /api/auth/login') return login(ctx);
+  if (route === 'GET /api/me') ctx.body = { user: ctx.state.user };
+  else if (route === 'GET /api/auth/login/x') ctx.body = { ok: true };
+  else if (route === 'GET /api/boom') throw new Error('boom');
+}
+
+/** The harness app on a given Koa class, so the same app runs on Koa 3 (`koa`) and Koa 2 (`koa2`). */
+export function createKoaHarness(name: string, KoaClass: typeof Koa): AdapterHarness {
+  return {
+    name,
+    async start(options: JwtGuardOptions): Promise<RunningServer> {
+      const app = new KoaClass();
+      // The app's error handler comes first, so errors thrown after the guard reach it.
+      app.use(async (ctx: Context, next: Next) => {
+        try {
+          await next();
+        } catch {
+          ctx.status = 500;
+          ctx.body = { error: 'handled' };
+        }
+      });
+      app.use(jwtGuard(options));
+      app.use(routes);
+
+      const server = app.listen(0, '127.0.0.1');
+      await new Promise<void>((resolve) => server.once('listening', resolve));
+      const { port } = server.address() as AddressInfo;
+      return {
+        url: `http://127.0.0.1:${port}`,
+        close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+      };
+    },
+  };
+}
+
+export const koaHarness: AdapterHarness = createKoaHarness('koa', Koa);

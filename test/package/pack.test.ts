@@ -1,0 +1,102 @@
+// The package as a user gets it: `npm pack`, install the tarball into a separate project, then
+// import and require() every subpath and type-check a TypeScript consumer.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { before, describe, test } from 'node:test';
+
+const root = resolve(import.meta.dirname, '../..');
+// Inside the repo, so the consumer finds the frameworks (devDependencies) by walking up, while
+// jwtguard and its dependencies come from the tarball in the consumer's own node_modules.
+const consumer = join(root, '.pack-test', 'consumer');
+const SUBPATHS = ['jwtguard', 'jwtguard/express', 'jwtguard/fastify', 'jwtguard/koa', 'jwtguard/hono'];
+const run = (file: string, args: string[], cwd = consumer) => execFileSync(file, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+describe('packed tarball', { timeout: 240_000 }, () => {
+  before(() => {
+    rmSync(join(root, '.pack-test'), { recursive: true, force: true });
+    mkdirSync(consumer, { recursive: true });
+    run(process.execPath, ['scripts/build.mjs'], root);
+    const [packed] = JSON.parse(run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', '.pack-test'], root)) as [{ filename: string; files: { path: string }[] }];
+    assert.ok(packed.files.some((f) => f.path === 'dist/cjs/index.js'));
+    assert.ok(!packed.files.some((f) => f.path.startsWith('src/') || f.path.startsWith('test/')), 'sources or tests shipped');
+    writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
+    run('npm', ['install', join('..', packed.filename), '--no-save', '--no-package-lock', '--prefer-offline', '--no-audit', '--no-fund']);
+  });
+
+  test('import: every subpath loads from ESM and the core signs and verifies', () => {
+    const script = `
+      const subpaths = ${JSON.stringify(SUBPATHS)};
+      for (const s of subpaths) await import(s);
+      const { signToken, verifyToken, JwtGuardError } = await import('jwtguard');
+      const options = { secret: 'x'.repeat(32) };
+      const payload = await verifyToken(await signToken({ sub: 'esm' }, options), options);
+      const err = await verifyToken('a.b', options).catch((e) => e);
+      for (const s of subpaths.slice(1)) if (typeof (await import(s)).jwtGuard !== 'function') throw new Error(s + ' has no jwtGuard');
+      console.log(JSON.stringify({ sub: payload.sub, typed: err instanceof JwtGuardError, code: err.code }));`;
+    writeFileSync(join(consumer, 'esm.mjs'), script);
+    assert.deepEqual(JSON.parse(run(process.execPath, ['esm.mjs'])), { sub: 'esm', typed: true, code: 'token_malformed' });
+  });
+
+  test('require(): every subpath loads from CommonJS and the core signs and verifies', () => {
+    const script = `
+      const subpaths = ${JSON.stringify(SUBPATHS)};
+      for (const s of subpaths.slice(1)) if (typeof require(s).jwtGuard !== 'function') throw new Error(s + ' has no jwtGuard');
+      const { signToken, verifyToken, JwtGuardError } = require('jwtguard');
+      const options = { secret: 'x'.repeat(32) };
+      (async () => {
+        const payload = await verifyToken(await signToken({ sub: 'cjs' }, options), options);
+        const err = await verifyToken('a.b', options).catch((e) => e);
+        console.log(JSON.stringify({ sub: payload.sub, typed: err instanceof JwtGuardError, code: err.code }));
+      })();`;
+    writeFileSync(join(consumer, 'cjs.cjs'), script);
+    assert.deepEqual(JSON.parse(run(process.execPath, ['cjs.cjs'])), { sub: 'cjs', typed: true, code: 'token_malformed' });
+  });
+
+  test('types: a TypeScript consumer reads each adapter\'s payload without casts, as ESM and as CommonJS', () => {
+    const body = `
+      import express from 'express';
+      import Fastify from 'fastify';
+      import Koa from 'koa';
+      import { Hono } from 'hono';
+      import { verifyToken, type JwtGuardOptions } from 'jwtguard';
+      import { jwtGuard as expressGuard } from 'jwtguard/express';
+      import fastifyGuard from 'jwtguard/fastify';
+      import { jwtGuard as koaGuard } from 'jwtguard/koa';
+      import { jwtGuard as honoGuard } from 'jwtguard/hono';
+
+      declare module 'jwtguard' {
+        interface JwtGuardPayload { userId: number }
+      }
+
+      const options: JwtGuardOptions = { secret: 'x'.repeat(32), authPath: '/login' };
+      export async function all(): Promise<number[]> {
+        const ids: number[] = [(await verifyToken('t', options)).userId];
+        const app = express();
+        app.use(expressGuard(options));
+        app.get('/me', (req, res) => { const id: number | undefined = req.auth?.userId; res.json({ id }); });
+        const fastify = Fastify();
+        await fastify.register(fastifyGuard, options);
+        fastify.get('/me', async (request) => { const id: number | undefined = request.user?.userId; return { id }; });
+        const koa = new Koa();
+        koa.use(koaGuard(options));
+        koa.use((ctx) => { const id: number | undefined = ctx.state.user?.userId; ctx.body = { id }; });
+        const hono = new Hono();
+        hono.use('*', honoGuard(options));
+        hono.get('/me', (c) => { const id: number = c.get('jwtPayload').userId; return c.json({ id }); });
+        return ids;
+      }`;
+    writeFileSync(join(consumer, 'consumer.mts'), body);
+    writeFileSync(join(consumer, 'consumer.cts'), body);
+    writeFileSync(
+      join(consumer, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, noEmit: true, skipLibCheck: true, types: ['node'] }, files: ['consumer.mts', 'consumer.cts'] }),
+    );
+    try {
+      run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);
+    } catch (error) {
+      assert.fail(`the consumer does not type-check:\n${(error as { stdout?: string }).stdout ?? error}`);
+    }
+  });
+});
