@@ -16,7 +16,7 @@ export default tseslint.config(
     // The core must run on every runtime Hono runs on: no Node built-ins.
     files: ['src/core/**/*.ts', 'src/index.ts', 'src/adapters/hono.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['node:*'], message: 'src/core must stay Web-standard (Bun, Deno, Workers).' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: ['node:*'], allowTypeImports: true, message: 'src/core must stay Web-standard (Bun, Deno, Workers).' }] }],
     },
   },
 );

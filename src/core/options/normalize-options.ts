@@ -1,6 +1,8 @@
 import type { CryptoKey } from 'jose';
 import ms from 'ms';
 import { JwtGuardError } from '../errors/jwt-guard-error.js';
+import { createHmacFastPath, type HmacFastPath } from '../internal/hmac-fast-path.js';
+import { VerifiedTokenCache } from '../internal/verified-token-cache.js';
 import type { HmacAlgorithm, JwtGuardOptions } from './types.js';
 
 /** Hash output size in bytes per HMAC algorithm; RFC 7518 §3.2 asks for keys at least this long. */
@@ -12,6 +14,7 @@ const WEB_CRYPTO_HASH: Readonly<Record<HmacAlgorithm, string>> = {
 };
 const DEFAULT_EXPIRES_IN_SECONDS = 3600;
 const DEFAULT_MAX_TOKEN_LENGTH = 8192;
+const DEFAULT_CACHE_SIZE = 10_000;
 
 /** Where to look for the token; the header name is lower-cased once here. */
 export interface TokenSources {
@@ -31,6 +34,10 @@ export interface NormalizedOptions {
   readonly expiresInSeconds: number | undefined;
   readonly guardPreflight: boolean;
   readonly maxTokenLength: number;
+  /** Verified tokens by token string (bounded); `undefined` when `cacheSize` is 0. */
+  readonly cache: VerifiedTokenCache | undefined;
+  /** Synchronous node:crypto HMAC verification; `undefined` where the runtime lacks node:crypto. */
+  readonly fastPath: HmacFastPath | undefined;
   /** The imported Web Crypto key for `alg`; imported once, on first use, then reused. */
   readonly getKey: (alg: HmacAlgorithm) => Promise<CryptoKey>;
 }
@@ -97,6 +104,14 @@ function normalizeExpiresIn(expiresIn: unknown): number | undefined {
   return Math.floor(value);
 }
 
+function normalizeCacheSize(cacheSize: unknown): number {
+  if (cacheSize === undefined) return DEFAULT_CACHE_SIZE;
+  if (typeof cacheSize !== 'number' || !Number.isInteger(cacheSize) || cacheSize < 0) {
+    throw invalid(`\`cacheSize\` must be a whole number of tokens (0 turns the cache off); got ${JSON.stringify(cacheSize)}.`);
+  }
+  return cacheSize;
+}
+
 function normalizeAuthPath(authPath: unknown): string | undefined {
   if (authPath === undefined || authPath === '') return undefined;
   if (typeof authPath !== 'string' || !authPath.startsWith('/') || /[?#\s]/.test(authPath)) {
@@ -148,9 +163,11 @@ export function normalizeOptions(options: JwtGuardOptions): NormalizedOptions {
     return key;
   };
 
+  const cacheSize = normalizeCacheSize(options.cacheSize);
+  const algorithms = Object.freeze([algorithm]);
   const normalized: NormalizedOptions = Object.freeze({
     algorithm,
-    algorithms: Object.freeze([algorithm]),
+    algorithms,
     secret,
     sources: Object.freeze({ header: header?.toLowerCase(), cookie, query }),
     authPath: normalizeAuthPath(options.authPath),
@@ -158,6 +175,8 @@ export function normalizeOptions(options: JwtGuardOptions): NormalizedOptions {
     expiresInSeconds: normalizeExpiresIn(options.expiresIn),
     guardPreflight: options.guardPreflight === true,
     maxTokenLength: DEFAULT_MAX_TOKEN_LENGTH,
+    cache: cacheSize > 0 ? new VerifiedTokenCache(cacheSize) : undefined,
+    fastPath: createHmacFastPath(secret, algorithms),
     getKey,
   });
   cache.set(options, normalized);

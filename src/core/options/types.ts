@@ -50,6 +50,12 @@ export interface JwtGuardOptions {
    */
   guardPreflight?: boolean;
   /**
+   * How many verified tokens to remember (by token string) so a repeated token skips the
+   * signature check. Default `10000`; `0` turns the cache off. Only successes are cached, and
+   * every hit re-checks `exp`, so the cache never extends a token's life.
+   */
+  cacheSize?: number;
+  /**
    * Receives configuration warnings (such as a short secret). Default: `process.emitWarning`
    * where it exists, else `console.warn`. Warnings never contain the secret.
    */

@@ -1,23 +1,25 @@
 import { jwtVerify, type JWTHeaderParameters } from 'jose';
 import { JwtGuardError } from '../errors/jwt-guard-error.js';
+import { isCanonicalCompactJws } from '../internal/canonical-jws.js';
+import { deepFreeze } from '../internal/deep-freeze.js';
 import { mapJoseError } from '../internal/map-jose-error.js';
 import { normalizeOptions, type NormalizedOptions } from '../options/normalize-options.js';
 import type { HmacAlgorithm, JwtGuardOptions, JwtGuardPayload } from '../options/types.js';
 
-/** Three non-empty base64url segments; rejects padding, whitespace and foreign characters before decoding. */
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
-
-/** @internal The hot-path form of {@link verifyToken}, working from normalised options. */
-export async function verifyWith(token: unknown, config: NormalizedOptions): Promise<JwtGuardPayload> {
-  if (typeof token !== 'string' || token === '') {
-    throw new JwtGuardError('token_missing', 'No token was provided.');
-  }
+/** @internal Size and canonical-encoding checks every path shares, before any decoding. */
+export function precheck(token: unknown, config: NormalizedOptions): JwtGuardError | undefined {
+  if (typeof token !== 'string' || token === '') return new JwtGuardError('token_missing', 'No token was provided.');
   if (token.length > config.maxTokenLength) {
-    throw new JwtGuardError('token_too_long', `The token is longer than ${config.maxTokenLength} characters.`);
+    return new JwtGuardError('token_too_long', `The token is longer than ${config.maxTokenLength} characters.`);
   }
-  if (!COMPACT_JWS.test(token)) {
-    throw new JwtGuardError('token_malformed', 'The token is not a compact JWS of three base64url segments.');
+  if (!isCanonicalCompactJws(token)) {
+    return new JwtGuardError('token_malformed', 'The token is not a canonical compact JWS of three base64url segments.');
   }
+  return undefined;
+}
+
+/** @internal jose's verdict, mapped to jwtguard codes. The reference every faster path must agree with. */
+export async function verifyWithJose(token: string, config: NormalizedOptions): Promise<JwtGuardPayload> {
   try {
     // jose checks `alg` against `algorithms` before it asks for the key, so only allowed algorithms get here.
     const { payload } = await jwtVerify(token, (header: JWTHeaderParameters) => config.getKey(header.alg as HmacAlgorithm), {
@@ -29,12 +31,33 @@ export async function verifyWith(token: unknown, config: NormalizedOptions): Pro
   }
 }
 
+/** @internal The hot-path form of {@link verifyToken}, working from normalised options. */
+export async function verifyWith(token: unknown, config: NormalizedOptions): Promise<JwtGuardPayload> {
+  const rejected = precheck(token, config);
+  if (rejected !== undefined) throw rejected;
+  const compact = token as string;
+  const now = Math.floor(Date.now() / 1000);
+  const cached = config.cache?.get(compact, now);
+  if (cached !== undefined) return cached;
+
+  let payload: JwtGuardPayload;
+  const fast = config.fastPath?.(compact, now);
+  if (fast instanceof JwtGuardError) throw fast;
+  payload = fast ?? (await verifyWithJose(compact, config));
+  // Frozen because a cached payload is shared by every request that presents the same token.
+  payload = deepFreeze(payload);
+  config.cache?.set(compact, payload);
+  return payload;
+}
+
 /**
  * Verifies a compact JWT: format, algorithm (from `options`, never from the token), signature,
- * `exp` and `nbf`. Resolves with the payload or rejects with a {@link JwtGuardError} whose `code`
- * says why (`token_malformed`, `algorithm_not_allowed`, `signature_invalid`, `token_expired`, ...).
+ * `exp` and `nbf`. Resolves with the payload (read-only: it is frozen) or rejects with a
+ * {@link JwtGuardError} whose `code` says why (`token_malformed`, `algorithm_not_allowed`,
+ * `signature_invalid`, `token_expired`, ...).
  *
- * Pass the same `options` object on every call: it is validated and its key imported once.
+ * Pass the same `options` object on every call: it is validated and its key imported once, and
+ * its verified-token cache is reused.
  *
  * @example
  * ```ts

@@ -1,0 +1,97 @@
+// Type-only imports: erased at build time, so the core stays loadable on Web-standard runtimes.
+import type * as NodeBuffer from 'node:buffer';
+import type * as NodeCrypto from 'node:crypto';
+import { JwtGuardError } from '../errors/jwt-guard-error.js';
+import type { HmacAlgorithm, JwtGuardPayload } from '../options/types.js';
+
+const NODE_HASH: Readonly<Record<HmacAlgorithm, string>> = { HS256: 'sha256', HS384: 'sha384', HS512: 'sha512' };
+const HEADER_CACHE_MAX = 64;
+
+/**
+ * @internal Synchronous HMAC verification of a canonical compact JWS.
+ * Returns the payload when jose.jwtVerify would accept the token, a `signature_invalid` error when
+ * it would reject it for its signature, and `undefined` for everything else, which then goes to
+ * jose for the exact verdict. It therefore never decides differently from jose, only faster.
+ */
+export type HmacFastPath = (token: string, now: number) => JwtGuardPayload | JwtGuardError | undefined;
+
+interface NodeBuiltins {
+  readonly crypto: typeof NodeCrypto;
+  readonly buffer: typeof NodeBuffer;
+}
+
+/** node:crypto without a static `node:` import: present on Node >= 20.16, Bun and Deno; absent on Workers. */
+function nodeBuiltins(): NodeBuiltins | undefined {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  if (typeof proc?.getBuiltinModule !== 'function') return undefined;
+  try {
+    const crypto = proc.getBuiltinModule('node:crypto') as typeof NodeCrypto | undefined;
+    const buffer = proc.getBuiltinModule('node:buffer') as typeof NodeBuffer | undefined;
+    if (typeof crypto?.createHmac !== 'function' || typeof buffer?.isUtf8 !== 'function') return undefined;
+    return { crypto, buffer };
+  } catch {
+    return undefined;
+  }
+}
+
+/** jose's notion of a JSON object: a plain object, not an array or a class instance. */
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const prototype = Object.getPrototypeOf(value) as object | null;
+  return prototype === null || Object.getPrototypeOf(prototype) === null;
+}
+
+/** @internal Builds the fast path for a secret and allowlist, or `undefined` where node:crypto is missing. */
+export function createHmacFastPath(secret: Uint8Array, algorithms: readonly HmacAlgorithm[]): HmacFastPath | undefined {
+  const node = nodeBuiltins();
+  if (node === undefined) return undefined;
+  const { createHmac, createSecretKey, timingSafeEqual } = node.crypto;
+  const { Buffer, isUtf8 } = node.buffer;
+  const key = createSecretKey(secret);
+  const allowed = new Set<string>(algorithms);
+
+  const parseJson = (segment: string): Record<string, unknown> | undefined => {
+    const bytes = Buffer.from(segment, 'base64url');
+    if (!isUtf8(bytes)) return undefined;
+    try {
+      const value: unknown = JSON.parse(bytes.toString('utf8'));
+      return isPlainObject(value) ? value : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+
+  // The usable alg of an encoded header, or null when jose must judge it (bad JSON, crit, alg not allowed).
+  // A deployment sees a handful of distinct headers, so each is parsed once.
+  const headers = new Map<string, HmacAlgorithm | null>();
+  const algOf = (encodedHeader: string): HmacAlgorithm | null => {
+    let alg = headers.get(encodedHeader);
+    if (alg === undefined) {
+      const header = parseJson(encodedHeader);
+      alg = header !== undefined && header.crit === undefined && typeof header.alg === 'string' && allowed.has(header.alg) ? (header.alg as HmacAlgorithm) : null;
+      if (headers.size >= HEADER_CACHE_MAX) headers.clear();
+      headers.set(encodedHeader, alg);
+    }
+    return alg;
+  };
+
+  return (token, now) => {
+    const dot1 = token.indexOf('.');
+    const dot2 = token.indexOf('.', dot1 + 1);
+    const alg = algOf(token.slice(0, dot1));
+    if (alg === null) return undefined;
+    const expected = createHmac(NODE_HASH[alg], key).update(token.slice(0, dot2)).digest();
+    const actual = Buffer.from(token.slice(dot2 + 1), 'base64url');
+    if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) {
+      return new JwtGuardError('signature_invalid', 'The token signature is invalid.');
+    }
+    const payload = parseJson(token.slice(dot1 + 1, dot2));
+    if (payload === undefined) return undefined;
+    // Accept only what jose's claim checks would accept; anything unusual gets jose's own verdict.
+    const { exp, nbf, iat } = payload;
+    if (iat !== undefined && typeof iat !== 'number') return undefined;
+    if (nbf !== undefined && (typeof nbf !== 'number' || nbf > now)) return undefined;
+    if (exp !== undefined && (typeof exp !== 'number' || exp <= now)) return undefined;
+    return payload as JwtGuardPayload;
+  };
+}
