@@ -43,7 +43,7 @@ function captureForMint(res: Response, guard: Guard, next: NextFunction): void {
   };
   const decide = (): boolean => {
     if (capturing === undefined) {
-      capturing = res.statusCode >= 200 && res.statusCode <= 299;
+      capturing = guard.mints(res.statusCode);
       if (!capturing) restore();
     }
     return capturing;

@@ -49,7 +49,7 @@ async function mintOnSend(guard: Guard, reply: FastifyReply, payload: unknown): 
   let body: MintBody;
   if (isStream(payload)) {
     // Only a 2xx answer can be minted: leave any other stream streaming instead of buffering it.
-    if (reply.statusCode < 200 || reply.statusCode > 299) return payload;
+    if (!guard.mints(reply.statusCode)) return payload;
     body = await readAll(payload);
   } else {
     body = payload as MintBody;

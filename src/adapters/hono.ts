@@ -29,6 +29,7 @@ export type JwtGuardEnv = { Variables: { jwtPayload: JwtGuardPayload } };
  */
 async function mintAfterRoute(c: Context<JwtGuardEnv>, guard: Guard): Promise<void> {
   const original = c.res;
+  if (!guard.mints(original.status)) return;
   // Read a clone so the original stays untouched (and unconsumed) if the core passes it through.
   const minted = await guard.mint(original.status, await original.clone().arrayBuffer());
   if (minted === undefined) return;

@@ -51,13 +51,9 @@ async function readBody(body: unknown): Promise<MintBody> {
 async function mintAfter(ctx: Context, next: Next, guard: Guard): Promise<void> {
   await next();
   // The route bypassed Koa (`ctx.respond = false`, or wrote to `ctx.res` itself): nothing left to translate.
-  if (ctx.respond === false || ctx.headerSent) return;
-  const original = ctx.body;
-  const body = await readBody(original);
-  const response = await guard.mint(ctx.status, body);
-  if (response !== undefined) return send(ctx, response);
-  // Passed through. A stream was consumed to show it to the core; give Koa the same bytes back.
-  if (body !== original) ctx.body = Buffer.from(body as Uint8Array);
+  if (ctx.respond === false || ctx.headerSent || !guard.mints(ctx.status)) return;
+  const response = await guard.mint(ctx.status, await readBody(ctx.body));
+  if (response !== undefined) send(ctx, response);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { JwtGuardError } from '../errors/jwt-guard-error.js';
 import { extractWith, type HeadersLike, type TokenRequest } from '../extract/extract-token.js';
-import { mintTokenResponse, type MintBody } from '../mint/mint-token-response.js';
+import { mintsStatus, mintTokenResponse, type MintBody } from '../mint/mint-token-response.js';
 import { normalizeOptions, type NormalizedOptions } from '../options/normalize-options.js';
 import type { JwtGuardOptions, JwtGuardPayload } from '../options/types.js';
 import { verifyWith } from '../verify/verify-token.js';
@@ -27,6 +27,11 @@ export interface Guard {
   action(request: GuardRequest): GuardAction;
   /** Extracts and verifies the token; on failure waits out `delay` first. Never rejects for a bad token. */
   authenticate(request: TokenRequest): Promise<AuthResult>;
+  /**
+   * Whether the auth route's answer with this status will be minted. Adapters ask before
+   * reading the body, so a non-2xx answer streams through without being buffered.
+   */
+  mints(status: number): boolean;
   /** Turns the auth route's status and body into the response to send, or `undefined` to pass it through. */
   mint(status: number, body: MintBody): Promise<HttpResponse | undefined>;
 }
@@ -105,6 +110,8 @@ export function createGuard(options: JwtGuardOptions): Guard {
         throw error;
       }
     },
+
+    mints: mintsStatus,
 
     mint(status, body) {
       return mintTokenResponse(status, body, config);

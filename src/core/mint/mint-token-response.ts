@@ -46,14 +46,23 @@ function toPayload(body: MintBody): Record<string, unknown> {
   return payload;
 }
 
+/** @internal Whether an answer with this status is minted (2xx) rather than passed through untouched. */
+export function mintsStatus(status: number): boolean {
+  return status >= 200 && status <= 299;
+}
+
+/** Statuses that cannot carry a body, so cannot carry a token either. */
+const BODYLESS_2XX = new Set([204, 205]);
+
 /**
  * @internal Turns the auth route's answer into the answer the client gets: `undefined` (pass the
  * original through untouched) for non-2xx statuses, `{"token": ...}` with the route's status for a
  * 2xx JSON object, a 500 `mint_body_invalid` for any other 2xx body. Never rejects.
  */
 export async function mintTokenResponse(status: number, body: MintBody, config: NormalizedOptions): Promise<HttpResponse | undefined> {
-  if (status < 200 || status > 299) return undefined;
+  if (!mintsStatus(status)) return undefined;
   try {
+    if (BODYLESS_2XX.has(status)) throw invalidBody(`its status ${status} allows no body`);
     const token = await signWith(toPayload(body), config);
     return jsonResponse(status, { token });
   } catch (error) {

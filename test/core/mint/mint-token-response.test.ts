@@ -48,6 +48,15 @@ describe('mint (guard.mint)', () => {
     }
   });
 
+  test('mints() is true for 2xx only; 204 and 205 cannot carry a token and answer 500', async () => {
+    assert.deepEqual([199, 200, 201, 299, 300, 401].map((status) => guard.mints(status)), [false, true, true, true, false, false]);
+    for (const status of [204, 205]) {
+      const response = await guard.mint(status, { userId: 1 });
+      assert.equal(response?.status, 500);
+      assert.equal((JSON.parse(response?.body ?? '{}') as { error?: string }).error, 'mint_body_invalid');
+    }
+  });
+
   test('an exp in the body is kept', async () => {
     const exp = now() + 100;
     assert.equal((await verifyToken(await tokenOf(200, { exp }), options)).exp, exp);
