@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { describe, mock, test } from 'node:test';
+import { JwtGuardError, normalizeOptions, verifyToken } from '../../../src/index.js';
+import { VerifiedTokenCache } from '../../../src/core/internal/verified-token-cache.js';
+import { hmacToken, now, STRONG_SECRET, tamper } from '../../support/tokens.js';
+
+describe('verified-token cache', () => {
+  test('a repeated token is served from the cache (same frozen payload object)', async () => {
+    const options = { secret: STRONG_SECRET };
+    const token = await hmacToken({ sub: 'u', nested: { role: 'admin' } });
+    const first = await verifyToken(token, options);
+    assert.equal(await verifyToken(token, options), first);
+    assert.ok(Object.isFrozen(first) && Object.isFrozen(first.nested));
+    assert.equal(normalizeOptions(options).cache?.size, 1);
+  });
+
+  test('cacheSize: 0 turns it off', async () => {
+    const options = { secret: STRONG_SECRET, cacheSize: 0 };
+    const token = await hmacToken({ sub: 'u' });
+    assert.notEqual(await verifyToken(token, options), await verifyToken(token, options));
+    assert.equal(normalizeOptions(options).cache, undefined);
+  });
+
+  test('a hit re-checks exp: the cache never extends a token\'s life', async () => {
+    const options = { secret: STRONG_SECRET };
+    const token = await hmacToken({ sub: 'u', exp: now() + 30 });
+    await verifyToken(token, options);
+    mock.timers.enable({ apis: ['Date'], now: Date.now() + 31_000 });
+    try {
+      await assert.rejects(verifyToken(token, options), (e: unknown) => e instanceof JwtGuardError && e.code === 'token_expired');
+    } finally {
+      mock.timers.reset();
+    }
+  });
+
+  test('bounded: many distinct valid tokens never grow it past cacheSize', async () => {
+    const options = { secret: STRONG_SECRET, cacheSize: 50 };
+    for (let i = 0; i < 300; i++) await verifyToken(await hmacToken({ i }), options);
+    assert.equal(normalizeOptions(options).cache?.size, 50);
+  });
+
+  test('failures are never cached', async () => {
+    const options = { secret: STRONG_SECRET };
+    const forged = tamper(await hmacToken({ role: 'user' }), { role: 'admin' });
+    for (let i = 0; i < 3; i++) await assert.rejects(verifyToken(forged, options));
+    await assert.rejects(verifyToken(await hmacToken({ exp: now() - 1 }), options));
+    assert.equal(normalizeOptions(options).cache?.size, 0);
+  });
+
+  test('VerifiedTokenCache evicts the oldest entry and drops expired ones on read', () => {
+    const cache = new VerifiedTokenCache(2);
+    cache.set('a', { exp: 100 });
+    cache.set('b', {});
+    cache.set('c', {});
+    assert.equal(cache.get('a', 0), undefined);
+    assert.deepEqual(cache.get('b', 0), {});
+    cache.set('d', { exp: 10 });
+    assert.equal(cache.get('d', 10), undefined);
+    assert.equal(cache.size, 1);
+  });
+});
