@@ -9,7 +9,7 @@ import jwtGuardDefault, { jwtGuard } from '../../src/adapters/koa.js';
 import { JwtGuardError, type JwtGuardOptions, type JwtGuardPayload } from '../../src/index.js';
 import { LOGIN_USER, type RunningServer } from '../conformance/harness.js';
 import { createKoaHarness } from '../conformance/servers/koa.js';
-import { PRESETS, SCENARIOS } from '../conformance/scenarios.js';
+import { PRESETS } from '../conformance/scenarios.js';
 import { decodePayload, hmacToken, SEED_SECRET, STRONG_SECRET } from '../support/tokens.js';
 
 const OPTIONS: JwtGuardOptions = { secret: STRONG_SECRET, authPath: '/login' };
@@ -230,23 +230,5 @@ describe('koa adapter on Koa 2 (koa2)', () => {
       const denied = await fetch(`${server.url}/api/me`, { headers: { authorization: `Bearer ${await hmacToken(LOGIN_USER, SEED_SECRET, 'HS256')}` } });
       assert.equal(denied.status, 401);
     });
-  });
-
-  // The whole conformance table on Koa 2 as well: its body setter differs from Koa 3's.
-  describe('conformance table', () => {
-    const servers = new Map<string, RunningServer>();
-    after(async () => {
-      await Promise.all([...servers.values()].map((server) => server.close()));
-    });
-    for (const scenario of SCENARIOS) {
-      test(scenario.name, async () => {
-        let server = servers.get(scenario.preset);
-        if (server === undefined) {
-          server = await harness.start(PRESETS[scenario.preset]);
-          servers.set(scenario.preset, server);
-        }
-        await scenario.run({ url: server.url, options: PRESETS[scenario.preset] });
-      });
-    }
   });
 });

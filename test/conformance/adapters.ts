@@ -1,8 +1,8 @@
 import type { AdapterHarness } from './harness.js';
-import { expressHarness } from './servers/express.js';
+import { express4Harness, expressHarness } from './servers/express.js';
 import { fastifyHarness } from './servers/fastify.js';
 import { honoHarness } from './servers/hono.js';
-import { koaHarness } from './servers/koa.js';
+import { koa2Harness, koaHarness } from './servers/koa.js';
 
 /** Every adapter the conformance table runs against; a new framework is one line here. */
-export const ADAPTERS: readonly AdapterHarness[] = [expressHarness, honoHarness, fastifyHarness, koaHarness];
+export const ADAPTERS: readonly AdapterHarness[] = [expressHarness, fastifyHarness, koaHarness, honoHarness, express4Harness, koa2Harness];

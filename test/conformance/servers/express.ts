@@ -1,15 +1,18 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
+import express4 from 'express4';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { jwtGuard } from '../../../src/adapters/express.js';
 import { isValidLogin, loginBody, type AdapterHarness } from '../harness.js';
 
-export const expressHarness: AdapterHarness = {
-  name: 'express',
+/** The harness app on a given express(), so the same app runs on Express 5 and Express 4. */
+export function createExpressHarness(name: string, createApp: typeof express): AdapterHarness {
+  return {
+  name,
   async start(options) {
-    const app = express();
+    const app = createApp();
     app.use(jwtGuard(options));
-    app.post('/api/auth/login', express.json(), (req: Request, res: Response) => {
+    app.post('/api/auth/login', createApp.json(), (req: Request, res: Response) => {
       if (!isValidLogin(req.body)) return void res.status(401).json({ error: 'invalid_credentials' });
       const query = new URLSearchParams(req.originalUrl.split('?')[1] ?? '');
       const mode = query.get('mode') ?? 'json';
@@ -57,3 +60,7 @@ export const expressHarness: AdapterHarness = {
     };
   },
 };
+}
+
+export const expressHarness = createExpressHarness('express', express);
+export const express4Harness = createExpressHarness('express4', express4 as unknown as typeof express);

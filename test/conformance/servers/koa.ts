@@ -1,3 +1,4 @@
+import Koa2 from 'koa2';
 import Koa, { type Context, type Next } from 'koa';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
@@ -107,3 +108,4 @@ export function createKoaHarness(name: string, KoaClass: typeof Koa): AdapterHar
 }
 
 export const koaHarness: AdapterHarness = createKoaHarness('koa', Koa);
+export const koa2Harness: AdapterHarness = createKoaHarness('koa2', Koa2);
