@@ -8,12 +8,13 @@ export function mapJoseError(error: unknown): JwtGuardError {
     return new JwtGuardError('token_expired', 'The token has expired.', { claim: 'exp' });
   }
   if (error instanceof errors.JWTClaimValidationFailed) {
-    if (error.claim === 'nbf') {
+    // Only a failed time check means "not yet"; an nbf that is not a number is an invalid claim.
+    if (error.claim === 'nbf' && error.reason === 'check_failed') {
       return new JwtGuardError('token_not_yet_valid', 'The token is not valid yet.', { claim: 'nbf' });
     }
     return new JwtGuardError('claim_invalid', `The "${error.claim}" claim is invalid.`, { claim: error.claim });
   }
-  if (error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JOSENotSupported) {
+  if (error instanceof errors.JOSEAlgNotAllowed) {
     return new JwtGuardError('algorithm_not_allowed', 'The token is signed with an algorithm that is not allowed.');
   }
   if (error instanceof errors.JWSSignatureVerificationFailed) {

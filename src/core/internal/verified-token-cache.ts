@@ -22,7 +22,8 @@ export class VerifiedTokenCache {
   get(token: string, now: number): JwtGuardPayload | undefined {
     const payload = this.#entries.get(token);
     if (payload === undefined) return undefined;
-    if (payload.exp !== undefined && payload.exp <= now) {
+    // nbf too: a clock stepped backwards (NTP) must not accept what an uncached check would refuse.
+    if ((payload.exp !== undefined && payload.exp <= now) || (payload.nbf !== undefined && payload.nbf > now)) {
       this.#entries.delete(token);
       return undefined;
     }
