@@ -1,45 +1,62 @@
 import type { JwtGuardPayload } from '../options/types.js';
 
 /**
- * @internal A bounded map from token string to the payload it verified to. Only successes are
- * stored, so a flood of bad tokens grows nothing. When full, the oldest entry is evicted (Map
- * keeps insertion order), which bounds memory without per-hit bookkeeping. Every hit re-checks
- * `exp` against the current clock, so the cache never extends a token's life.
+ * @internal A bounded map from token string to the payload it verified to, in two generations:
+ * new entries go to `young`; when `young` holds half the capacity it becomes `old` and the
+ * previous `old` is dropped whole. A hit in `old` moves the entry back to `young`, so tokens in
+ * use survive (LRU-like) while every operation stays O(1) — no per-entry eviction scans.
+ * Only successes are stored, so a flood of bad tokens grows nothing. Every hit re-checks `exp`
+ * and `nbf` against the current clock, so the cache never extends a token's life.
  */
 export class VerifiedTokenCache {
-  readonly #entries = new Map<string, JwtGuardPayload>();
-  readonly #max: number;
+  #young = new Map<string, JwtGuardPayload>();
+  #old = new Map<string, JwtGuardPayload>();
+  readonly #generation: number;
 
+  /** @param max the most entries held at once (at least 2). */
   constructor(max: number) {
-    this.#max = max;
+    this.#generation = Math.max(1, Math.floor(max / 2));
   }
 
   get size(): number {
-    return this.#entries.size;
+    return this.#young.size + this.#old.size;
   }
 
-  /** The cached payload, or `undefined` when absent or expired by now (seconds since the epoch). */
+  /** The cached payload, or `undefined` when absent or no longer valid at `now` (seconds since the epoch). */
   get(token: string, now: number): JwtGuardPayload | undefined {
-    const payload = this.#entries.get(token);
-    if (payload === undefined) return undefined;
+    let payload = this.#young.get(token);
+    if (payload === undefined) {
+      payload = this.#old.get(token);
+      if (payload === undefined) return undefined;
+      this.#old.delete(token);
+      this.#insert(token, payload);
+    }
     // nbf too: a clock stepped backwards (NTP) must not accept what an uncached check would refuse.
     if ((payload.exp !== undefined && payload.exp <= now) || (payload.nbf !== undefined && payload.nbf > now)) {
-      this.#entries.delete(token);
+      this.#young.delete(token);
       return undefined;
     }
     return payload;
   }
 
   set(token: string, payload: JwtGuardPayload): void {
-    if (this.#entries.size >= this.#max) this.#entries.delete(this.#entries.keys().next().value as string);
-    this.#entries.set(token, payload);
+    this.#insert(token, payload);
   }
 
   delete(token: string): boolean {
-    return this.#entries.delete(token);
+    return this.#young.delete(token) || this.#old.delete(token);
   }
 
   clear(): void {
-    this.#entries.clear();
+    this.#young.clear();
+    this.#old.clear();
+  }
+
+  #insert(token: string, payload: JwtGuardPayload): void {
+    this.#young.set(token, payload);
+    if (this.#young.size >= this.#generation) {
+      this.#old = this.#young;
+      this.#young = new Map();
+    }
   }
 }
