@@ -1,6 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { OutgoingHttpHeaders } from 'node:http';
-import { createGuard, type Guard } from '../core/guard/create-guard.js';
+import { createGuard, type AuthResult, type Guard } from '../core/guard/create-guard.js';
 import type { HttpResponse } from '../core/guard/http-response.js';
 import { BODY_HEADERS } from '../core/mint/mint-token-response.js';
 import type { JwtGuardOptions, JwtGuardPayload } from '../core/options/types.js';
@@ -123,11 +123,14 @@ export function jwtGuard(options: JwtGuardOptions): RequestHandler {
       captureForMint(res, guard, next);
       return next();
     }
-    guard.authenticate(request).then((result) => {
+    const finish = (result: AuthResult): void => {
       if (!result.ok) return send(res, result.response);
       req.auth = result.payload;
       next();
-    }, next);
+    };
+    const result = guard.authenticate(request);
+    if (result instanceof Promise) result.then(finish, next);
+    else finish(result);
   };
 }
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { createGuard, type Guard } from '../core/guard/create-guard.js';
+import { createGuard, type AuthResult, type Guard } from '../core/guard/create-guard.js';
 import { BODY_HEADERS, type MintBody } from '../core/mint/mint-token-response.js';
 import type { JwtGuardOptions, JwtGuardPayload } from '../core/options/types.js';
 
@@ -71,28 +71,36 @@ async function jwtGuardPlugin(fastify: FastifyInstance, options: JwtGuardOptions
   if (!fastify.hasRequestDecorator('user')) fastify.decorateRequest('user', undefined);
 
   // onRequest runs before body parsing, so a request without a valid token costs no parsing.
-  fastify.addHook('onRequest', async (request, reply) => {
+  // Callback-style hooks: a cached or fast-path verdict continues without a promise hop.
+  fastify.addHook('onRequest', (request, reply, done) => {
     const guardRequest = { method: request.method, url: request.url, headers: request.headers };
     const action = guard.action(guardRequest);
-    if (action === 'pass') return;
+    if (action === 'pass') return done();
     if (action === 'mint') {
       minting.add(request);
-      return;
+      return done();
     }
-    const result = await guard.authenticate(guardRequest);
-    if (result.ok) {
-      request.user = result.payload;
-      return;
-    }
-    const { status, headers, body } = result.response;
-    // Returning the reply after send() tells Fastify the request is answered: the route never runs.
-    return reply.code(status).headers({ ...headers }).send(body);
+    const finish = (result: AuthResult): void => {
+      if (result.ok) {
+        request.user = result.payload;
+        return done();
+      }
+      const { status, headers, body } = result.response;
+      // Answering without calling done() ends the request here: the route never runs.
+      void reply.code(status).headers({ ...headers }).send(body);
+    };
+    const result = guard.authenticate(guardRequest);
+    if (result instanceof Promise) result.then(finish, done);
+    else finish(result);
   });
 
-  fastify.addHook('onSend', async (request, reply, payload) => {
-    if (!minting.has(request)) return payload;
-    return mintOnSend(guard, reply, payload);
-  });
+  // Only a guard with an auth path ever mints; without one, no per-request onSend hook.
+  if (guard.options.authPath !== undefined) {
+    fastify.addHook('onSend', (request, reply, payload, done) => {
+      if (!minting.has(request)) return done(null, payload);
+      mintOnSend(guard, reply, payload).then((minted) => done(null, minted), done);
+    });
+  }
 }
 
 /**

@@ -79,7 +79,9 @@ export function jwtGuard(options: JwtGuardOptions): MiddlewareHandler<JwtGuardEn
       await next();
       return mintAfterRoute(c, guard);
     }
-    const result = await guard.authenticate(request);
+    const pending = guard.authenticate(request);
+    // Await only when the core could not decide synchronously.
+    const result = pending instanceof Promise ? await pending : pending;
     if (!result.ok) {
       const { status, headers, body } = result.response;
       // The core only produces error statuses that carry a body (401, 500).

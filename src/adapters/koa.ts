@@ -1,7 +1,7 @@
 import type { Context, Middleware, Next } from 'koa';
 import { Readable, Stream } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import { createGuard, type Guard } from '../core/guard/create-guard.js';
+import { createGuard, type AuthResult, type Guard } from '../core/guard/create-guard.js';
 import type { HttpResponse } from '../core/guard/http-response.js';
 import { BODY_HEADERS, type MintBody } from '../core/mint/mint-token-response.js';
 import type { JwtGuardOptions, JwtGuardPayload } from '../core/options/types.js';
@@ -83,16 +83,20 @@ async function mintAfter(ctx: Context, next: Next, guard: Guard): Promise<void> 
 export function jwtGuard(options: JwtGuardOptions): Middleware {
   // Options are validated once, here, so a misconfiguration fails at startup, not per request.
   const guard = createGuard(options);
-  return async function jwtGuardMiddleware(ctx: Context, next: Next): Promise<void> {
+  const finish = (ctx: Context, next: Next, result: AuthResult): Promise<void> | void => {
+    if (!result.ok) return send(ctx, result.response);
+    ctx.state.user = result.payload;
+    return next();
+  };
+  // Not async: a cached or fast-path verdict continues without a promise hop.
+  return function jwtGuardMiddleware(ctx: Context, next: Next): Promise<void> | void {
     // originalUrl: the path as the client sent it, even under a mounted sub-app.
     const request = { method: ctx.method, url: ctx.originalUrl, headers: ctx.headers };
     const action = guard.action(request);
     if (action === 'pass') return next();
     if (action === 'mint') return mintAfter(ctx, next, guard);
-    const result = await guard.authenticate(request);
-    if (!result.ok) return send(ctx, result.response);
-    ctx.state.user = result.payload;
-    await next();
+    const result = guard.authenticate(request);
+    return result instanceof Promise ? result.then((settled) => finish(ctx, next, settled)) : finish(ctx, next, result);
   };
 }
 

@@ -3,7 +3,7 @@ import { extractWith, type HeadersLike, type TokenRequest } from '../extract/ext
 import { mintsStatus, mintTokenResponse, type MintBody } from '../mint/mint-token-response.js';
 import { normalizeOptions, type NormalizedOptions } from '../options/normalize-options.js';
 import type { JwtGuardOptions, JwtGuardPayload } from '../options/types.js';
-import { verifyWith } from '../verify/verify-token.js';
+import { verifySync, verifyWith } from '../verify/verify-token.js';
 import { errorResponse, type HttpResponse } from './http-response.js';
 
 /** A request as the adapters describe it to the core. */
@@ -25,8 +25,12 @@ export interface Guard {
   readonly options: NormalizedOptions;
   /** Decides what to do with a request, from its method, path and headers alone. */
   action(request: GuardRequest): GuardAction;
-  /** Extracts and verifies the token; on failure waits out `delay` first. Never rejects for a bad token. */
-  authenticate(request: TokenRequest): Promise<AuthResult>;
+  /**
+   * Extracts and verifies the token; on failure waits out `delay` first. Never rejects for a bad
+   * token. Returns the result directly when it is known without waiting (a cached or fast-path
+   * verdict, no delay), a Promise otherwise: adapters skip a promise hop on the hot path.
+   */
+  authenticate(request: TokenRequest): AuthResult | Promise<AuthResult>;
   /**
    * Whether the auth route's answer with this status will be minted. Adapters ask before
    * reading the body, so a non-2xx answer streams through without being buffered.
@@ -80,12 +84,22 @@ function sleep(ms: number): Promise<void> {
 export function createGuard(options: JwtGuardOptions): Guard {
   const config = normalizeOptions(options);
 
-  async function fail(error: JwtGuardError, startedAt: number): Promise<AuthResult> {
+  function fail(error: JwtGuardError, startedAt: number): AuthResult | Promise<AuthResult> {
+    const result: AuthResult = { ok: false, error, response: errorResponse(error) };
     // Answer every failure at the same moment after arrival, so missing, malformed and forged
     // tokens cannot be told apart by response time.
-    const wait = startedAt + config.delayMs - Date.now();
-    if (wait > 0) await sleep(wait);
-    return { ok: false, error, response: errorResponse(error) };
+    const wait = config.delayMs > 0 ? startedAt + config.delayMs - Date.now() : 0;
+    return wait > 0 ? sleep(wait).then(() => result) : result;
+  }
+
+  function settle(token: string, startedAt: number): Promise<AuthResult> {
+    return verifyWith(token, config).then(
+      (payload): AuthResult => ({ ok: true, payload, token }),
+      (error: unknown) => {
+        if (error instanceof JwtGuardError) return fail(error, startedAt);
+        throw error;
+      },
+    );
   }
 
   return {
@@ -99,16 +113,14 @@ export function createGuard(options: JwtGuardOptions): Guard {
       return 'verify';
     },
 
-    async authenticate(request) {
+    authenticate(request) {
       const startedAt = config.delayMs > 0 ? Date.now() : 0;
       const token = extractWith(request, config);
       if (token === undefined) return fail(new JwtGuardError('token_missing', 'No token was provided.'), startedAt);
-      try {
-        return { ok: true, payload: await verifyWith(token, config), token };
-      } catch (error) {
-        if (error instanceof JwtGuardError) return fail(error, startedAt);
-        throw error;
-      }
+      const verdict = verifySync(token, config);
+      if (verdict === undefined) return settle(token, startedAt);
+      if (verdict instanceof JwtGuardError) return fail(verdict, startedAt);
+      return { ok: true, payload: verdict, token };
     },
 
     mints: mintsStatus,

@@ -31,23 +31,36 @@ export async function verifyWithJose(token: string, config: NormalizedOptions): 
   }
 }
 
-/** @internal The hot-path form of {@link verifyToken}, working from normalised options. */
-export async function verifyWith(token: unknown, config: NormalizedOptions): Promise<JwtGuardPayload> {
+/**
+ * @internal The synchronous part of verification: prechecks, the verified-token cache and the
+ * node:crypto fast path. Returns the payload or the error when they decide, `undefined` when
+ * only jose can (then call {@link verifyWith}).
+ */
+export function verifySync(token: unknown, config: NormalizedOptions): JwtGuardPayload | JwtGuardError | undefined {
   const rejected = precheck(token, config);
-  if (rejected !== undefined) throw rejected;
+  if (rejected !== undefined) return rejected;
   const compact = token as string;
   const now = Math.floor(Date.now() / 1000);
   const cached = config.cache?.get(compact, now);
   if (cached !== undefined) return cached;
-
-  let payload: JwtGuardPayload;
   const fast = config.fastPath?.(compact, now);
-  if (fast instanceof JwtGuardError) throw fast;
-  payload = fast ?? (await verifyWithJose(compact, config));
-  // Frozen because a cached payload is shared by every request that presents the same token.
-  payload = deepFreeze(payload);
-  config.cache?.set(compact, payload);
+  if (fast === undefined || fast instanceof JwtGuardError) return fast;
+  return remember(compact, fast, config);
+}
+
+/** Freezes and caches a verified payload: a cached payload is shared by every request that presents the same token. */
+function remember(token: string, payload: JwtGuardPayload, config: NormalizedOptions): JwtGuardPayload {
+  deepFreeze(payload);
+  config.cache?.set(token, payload);
   return payload;
+}
+
+/** @internal The full form of {@link verifyToken}, working from normalised options. */
+export async function verifyWith(token: unknown, config: NormalizedOptions): Promise<JwtGuardPayload> {
+  const verdict = verifySync(token, config);
+  if (verdict instanceof JwtGuardError) throw verdict;
+  if (verdict !== undefined) return verdict;
+  return remember(token as string, await verifyWithJose(token as string, config), config);
 }
 
 /**
