@@ -124,7 +124,7 @@ export function jwtGuard(options: JwtGuardOptions): RequestHandler {
       return next();
     }
     const finish = (result: AuthResult): void => {
-      if (!result.ok) return send(res, result.response);
+      if (!result.ok) return guard.options.forwardErrors ? next(result.error) : send(res, result.response);
       req.auth = result.payload;
       next();
     };

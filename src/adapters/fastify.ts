@@ -85,6 +85,8 @@ async function jwtGuardPlugin(fastify: FastifyInstance, options: JwtGuardOptions
         request.user = result.payload;
         return done();
       }
+      // forwardErrors: Fastify's error handler gets the JwtGuardError (statusCode 401 / 503).
+      if (guard.options.forwardErrors) return done(result.error);
       const { status, headers, body } = result.response;
       // Answering without calling done() ends the request here: the route never runs.
       void reply.code(status).headers({ ...headers }).send(body);

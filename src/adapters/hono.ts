@@ -1,6 +1,7 @@
 // Web-standard only (Request, Response, Headers): no `node:` imports and no Node globals, so this
 // adapter runs unchanged on Node (via @hono/node-server), Bun, Deno and Cloudflare Workers.
 import type { Context, MiddlewareHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { createGuard, type Guard } from '../core/guard/create-guard.js';
 import { BODY_HEADERS } from '../core/mint/mint-token-response.js';
@@ -84,10 +85,14 @@ export function jwtGuard(options: JwtGuardOptions): MiddlewareHandler<JwtGuardEn
     const result = pending instanceof Promise ? await pending : pending;
     if (!result.ok) {
       const { status, headers, body } = result.response;
+      // forwardErrors: Hono's own error path; the exception carries the ready response and the JwtGuardError as cause.
+      if (guard.options.forwardErrors) {
+        throw new HTTPException(status as ContentfulStatusCode, { res: new Response(body, { status, headers }), message: result.error.message, cause: result.error });
+      }
       // The core only produces error statuses that carry a body (401, 500).
       return c.body(body, status as ContentfulStatusCode, headers);
     }
-    c.set('jwtPayload', result.payload);
+    if (result.payload !== undefined) c.set('jwtPayload', result.payload);
     await next();
   };
 }

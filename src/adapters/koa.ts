@@ -84,7 +84,11 @@ export function jwtGuard(options: JwtGuardOptions): Middleware {
   // Options are validated once, here, so a misconfiguration fails at startup, not per request.
   const guard = createGuard(options);
   const finish = (ctx: Context, next: Next, result: AuthResult): Promise<void> | void => {
-    if (!result.ok) return send(ctx, result.response);
+    if (!result.ok) {
+      // forwardErrors: Koa's own error path (err.status, err.expose) instead of the built-in answer.
+      if (guard.options.forwardErrors) throw result.error;
+      return send(ctx, result.response);
+    }
     ctx.state.user = result.payload;
     return next();
   };

@@ -19,6 +19,14 @@ export type JwtGuardErrorCode =
   | 'token_not_yet_valid'
   /** A claim check other than `exp`/`nbf` failed; `claim` names which one. */
   | 'claim_invalid'
+  /** The token is valid but `isRevoked` says it was revoked. */
+  | 'token_revoked'
+  /** No configured key (secret, public key, JWKS entry, `getKey` result) can verify this token. */
+  | 'key_not_found'
+  /** The key source (a remote JWKS, a `getKey` resolver) failed or timed out: the server is at fault. */
+  | 'key_source_unavailable'
+  /** The `isRevoked` hook failed: the token cannot be cleared, so it is refused (fail closed). */
+  | 'revocation_unavailable'
   /** The auth-path route answered 2xx with a body that is not a JSON object, so no token was minted. */
   | 'mint_body_invalid'
   /** Signing a token failed (for example the payload could not be serialised). */
@@ -36,6 +44,10 @@ const STATUS_BY_CODE: Readonly<Record<JwtGuardErrorCode, number>> = {
   token_expired: 401,
   token_not_yet_valid: 401,
   claim_invalid: 401,
+  token_revoked: 401,
+  key_not_found: 401,
+  key_source_unavailable: 503,
+  revocation_unavailable: 503,
   mint_body_invalid: 500,
   sign_failed: 500,
   invalid_options: 500,
@@ -67,6 +79,16 @@ export class JwtGuardError extends Error {
   readonly status: number;
   /** For `claim_invalid`, `token_expired` and `token_not_yet_valid`: the claim that failed. */
   readonly claim: string | undefined;
+
+  /** Alias of `status`, for frameworks that read `statusCode` (Fastify, http-errors). */
+  get statusCode(): number {
+    return this.status;
+  }
+
+  /** Whether the message is safe to show clients (Koa's convention): true for 4xx. */
+  get expose(): boolean {
+    return this.status < 500;
+  }
 
   constructor(code: JwtGuardErrorCode, message: string, options?: { claim?: string; cause?: unknown }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });

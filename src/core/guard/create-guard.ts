@@ -3,7 +3,7 @@ import { extractWith, type HeadersLike, type TokenRequest } from '../extract/ext
 import { mintsStatus, mintTokenResponse, type MintBody } from '../mint/mint-token-response.js';
 import { normalizeOptions, type NormalizedOptions } from '../options/normalize-options.js';
 import type { JwtGuardOptions, JwtGuardPayload } from '../options/types.js';
-import { verifySync, verifyWith } from '../verify/verify-token.js';
+import { checkRevocation, verifySync, verifyWith } from '../verify/verify-token.js';
 import { errorResponse, type HttpResponse } from './http-response.js';
 
 /** A request as the adapters describe it to the core. */
@@ -11,12 +11,15 @@ export interface GuardRequest extends TokenRequest {
   readonly method: string;
 }
 
-/** What the guard does with a request: verify its token, mint on the auth path, or let it pass (CORS preflight). */
+/** What the guard does with a request: verify its token, mint on the auth path, or let it pass (CORS preflight, `publicPaths`). */
 export type GuardAction = 'verify' | 'mint' | 'pass';
 
-/** The outcome of {@link Guard.authenticate}. On failure, `response` is ready to send. */
+/**
+ * The outcome of {@link Guard.authenticate}. On failure, `response` is ready to send. `payload`
+ * and `token` are `undefined` only for an anonymous request under `credentialsRequired: false`.
+ */
 export type AuthResult =
-  | { readonly ok: true; readonly payload: JwtGuardPayload; readonly token: string }
+  | { readonly ok: true; readonly payload: JwtGuardPayload | undefined; readonly token: string | undefined }
   | { readonly ok: false; readonly error: JwtGuardError; readonly response: HttpResponse };
 
 /** The framework-agnostic guard the adapters translate to and from. Built once per middleware. */
@@ -102,11 +105,22 @@ export function createGuard(options: JwtGuardOptions): Guard {
     );
   }
 
+  function revocationChecked(payload: JwtGuardPayload, token: string, startedAt: number): AuthResult | Promise<AuthResult> {
+    const checked = checkRevocation(payload, token, config);
+    const toResult = (verdict: JwtGuardPayload | JwtGuardError): AuthResult | Promise<AuthResult> =>
+      verdict instanceof JwtGuardError ? fail(verdict, startedAt) : { ok: true, payload: verdict, token };
+    return checked instanceof Promise ? checked.then(toResult) : toResult(checked);
+  }
+
+  const anonymous: AuthResult = Object.freeze({ ok: true, payload: undefined, token: undefined });
+
   return {
     options: config,
 
     action(request) {
-      if (config.authPath !== undefined && pathnameOf(request.url) === config.authPath) return 'mint';
+      const path = pathnameOf(request.url);
+      if (config.authPath !== undefined && path === config.authPath) return 'mint';
+      if (config.isPublic !== undefined && config.isPublic({ method: request.method, path })) return 'pass';
       if (!config.guardPreflight && request.method === 'OPTIONS' && headerPresent(request.headers, 'access-control-request-method')) {
         return 'pass';
       }
@@ -116,11 +130,14 @@ export function createGuard(options: JwtGuardOptions): Guard {
     authenticate(request) {
       const startedAt = config.delayMs > 0 ? Date.now() : 0;
       const token = extractWith(request, config);
-      if (token === undefined) return fail(new JwtGuardError('token_missing', 'No token was provided.'), startedAt);
+      if (token === undefined) {
+        // credentialsRequired: false lets a request without a token through anonymously; a bad token is still refused.
+        return config.credentialsRequired ? fail(new JwtGuardError('token_missing', 'No token was provided.'), startedAt) : anonymous;
+      }
       const verdict = verifySync(token, config);
       if (verdict === undefined) return settle(token, startedAt);
       if (verdict instanceof JwtGuardError) return fail(verdict, startedAt);
-      return { ok: true, payload: verdict, token };
+      return revocationChecked(verdict, token, startedAt);
     },
 
     mints: mintsStatus,

@@ -2,6 +2,8 @@
 import type * as NodeBuffer from 'node:buffer';
 import type * as NodeCrypto from 'node:crypto';
 import { JwtGuardError } from '../errors/jwt-guard-error.js';
+import type { JWTHeaderParameters } from 'jose';
+import type { ClaimRules } from '../options/claims.js';
 import type { HmacAlgorithm, JwtGuardPayload } from '../options/types.js';
 
 const NODE_HASH: Readonly<Record<HmacAlgorithm, string>> = { HS256: 'sha256', HS384: 'sha384', HS512: 'sha512' };
@@ -42,7 +44,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** @internal Builds the fast path for a secret and allowlist, or `undefined` where node:crypto is missing. */
-export function createHmacFastPath(secret: Uint8Array, algorithms: readonly HmacAlgorithm[]): HmacFastPath | undefined {
+export function createHmacFastPath(secret: Uint8Array, algorithms: readonly HmacAlgorithm[], claims: ClaimRules): HmacFastPath | undefined {
   const node = nodeBuiltins();
   if (node === undefined) return undefined;
   const { createHmac, createSecretKey, timingSafeEqual } = node.crypto;
@@ -61,37 +63,33 @@ export function createHmacFastPath(secret: Uint8Array, algorithms: readonly Hmac
     }
   };
 
-  // The usable alg of an encoded header, or null when jose must judge it (bad JSON, crit, alg not allowed).
+  // The parsed header when it names an allowed HMAC alg and has no `crit`; null when jose must judge it.
   // A deployment sees a handful of distinct headers, so each is parsed once.
-  const headers = new Map<string, HmacAlgorithm | null>();
-  const algOf = (encodedHeader: string): HmacAlgorithm | null => {
-    let alg = headers.get(encodedHeader);
-    if (alg === undefined) {
-      const header = parseJson(encodedHeader);
-      alg = header !== undefined && header.crit === undefined && typeof header.alg === 'string' && allowed.has(header.alg) ? (header.alg as HmacAlgorithm) : null;
+  const headers = new Map<string, JWTHeaderParameters | null>();
+  const headerOf = (encodedHeader: string): JWTHeaderParameters | null => {
+    let header = headers.get(encodedHeader);
+    if (header === undefined) {
+      const parsed = parseJson(encodedHeader);
+      header = parsed !== undefined && parsed.crit === undefined && typeof parsed.alg === 'string' && allowed.has(parsed.alg) ? (parsed as JWTHeaderParameters) : null;
       if (headers.size >= HEADER_CACHE_MAX) headers.clear();
-      headers.set(encodedHeader, alg);
+      headers.set(encodedHeader, header);
     }
-    return alg;
+    return header;
   };
 
   return (token, now) => {
     const dot1 = token.indexOf('.');
     const dot2 = token.indexOf('.', dot1 + 1);
-    const alg = algOf(token.slice(0, dot1));
-    if (alg === null) return undefined;
-    const expected = createHmac(NODE_HASH[alg], key).update(token.slice(0, dot2)).digest();
+    const header = headerOf(token.slice(0, dot1));
+    if (header === null) return undefined;
+    const expected = createHmac(NODE_HASH[header.alg as HmacAlgorithm], key).update(token.slice(0, dot2)).digest();
     const actual = Buffer.from(token.slice(dot2 + 1), 'base64url');
     if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) {
       return new JwtGuardError('signature_invalid', 'The token signature is invalid.');
     }
     const payload = parseJson(token.slice(dot1 + 1, dot2));
     if (payload === undefined) return undefined;
-    // Accept only what jose's claim checks would accept; anything unusual gets jose's own verdict.
-    const { exp, nbf, iat } = payload;
-    if (iat !== undefined && typeof iat !== 'number') return undefined;
-    if (nbf !== undefined && (typeof nbf !== 'number' || nbf > now)) return undefined;
-    if (exp !== undefined && (typeof exp !== 'number' || exp <= now)) return undefined;
-    return payload as JwtGuardPayload;
+    // Accept only what jose's claim checks would accept; anything else gets jose's own verdict.
+    return claims.accept(header, payload, now) ? (payload as JwtGuardPayload) : undefined;
   };
 }

@@ -5,7 +5,8 @@ import { JwtGuardError } from '../errors/jwt-guard-error.js';
 export function mapJoseError(error: unknown): JwtGuardError {
   if (error instanceof JwtGuardError) return error;
   if (error instanceof errors.JWTExpired) {
-    return new JwtGuardError('token_expired', 'The token has expired.', { claim: 'exp' });
+    // exp in the past, or (maxTokenAge) an iat too far in the past.
+    return new JwtGuardError('token_expired', 'The token has expired.', { claim: error.claim });
   }
   if (error instanceof errors.JWTClaimValidationFailed) {
     // Only a failed time check means "not yet"; an nbf that is not a number is an invalid claim.
@@ -23,5 +24,7 @@ export function mapJoseError(error: unknown): JwtGuardError {
   if (error instanceof errors.JOSEError) {
     return new JwtGuardError('token_malformed', 'The token is malformed.');
   }
+  // jose throws TypeError when the resolved key cannot be used for the token's algorithm.
+  if (error instanceof TypeError) return new JwtGuardError('key_not_found', 'No usable key for this token.');
   throw error;
 }

@@ -1,5 +1,9 @@
 import type { JwtGuardPayload } from '../options/types.js';
 
+/** Default time check: `exp` still ahead, `nbf` reached. */
+const timeValid = (payload: JwtGuardPayload, now: number): boolean =>
+  !((payload.exp !== undefined && payload.exp <= now) || (payload.nbf !== undefined && payload.nbf > now));
+
 /**
  * @internal A bounded map from token string to the payload it verified to, in two generations:
  * new entries go to `young`; when `young` holds half the capacity it becomes `old` and the
@@ -12,10 +16,15 @@ export class VerifiedTokenCache {
   #young = new Map<string, JwtGuardPayload>();
   #old = new Map<string, JwtGuardPayload>();
   readonly #generation: number;
+  readonly #stillValid: (payload: JwtGuardPayload, now: number) => boolean;
 
-  /** @param max the most entries held at once (at least 2). */
-  constructor(max: number) {
+  /**
+   * @param max the most entries held at once.
+   * @param stillValid the time-dependent claim checks, re-run on every hit (exp, nbf, maxTokenAge, with tolerance).
+   */
+  constructor(max: number, stillValid: (payload: JwtGuardPayload, now: number) => boolean = timeValid) {
     this.#generation = Math.max(1, Math.floor(max / 2));
+    this.#stillValid = stillValid;
   }
 
   get size(): number {
@@ -32,7 +41,7 @@ export class VerifiedTokenCache {
       this.#insert(token, payload);
     }
     // nbf too: a clock stepped backwards (NTP) must not accept what an uncached check would refuse.
-    if ((payload.exp !== undefined && payload.exp <= now) || (payload.nbf !== undefined && payload.nbf > now)) {
+    if (!this.#stillValid(payload, now)) {
       this.#young.delete(token);
       return undefined;
     }

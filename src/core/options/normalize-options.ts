@@ -1,20 +1,24 @@
-import type { CryptoKey } from 'jose';
 import ms from 'ms';
 import { JwtGuardError } from '../errors/jwt-guard-error.js';
 import { createHmacFastPath, type HmacFastPath } from '../internal/hmac-fast-path.js';
 import { VerifiedTokenCache } from '../internal/verified-token-cache.js';
-import type { HmacAlgorithm, JwtGuardOptions } from './types.js';
+import { resolveClaims, type ClaimRules } from './claims.js';
+import { parseSeconds } from './durations.js';
+import { ALGORITHMS, HASH_BYTES, isAlgorithm, isHmac, keyFamilyOf, resolveKeys, type KeySet } from './keys.js';
+import type { JwsAlgorithm, JwtGuardOptions, JwtGuardPayload, PublicRequest } from './types.js';
 
-/** Hash output size in bytes per HMAC algorithm; RFC 7518 §3.2 asks for keys at least this long. */
-const HASH_BYTES: Readonly<Record<HmacAlgorithm, number>> = { HS256: 32, HS384: 48, HS512: 64 };
-const WEB_CRYPTO_HASH: Readonly<Record<HmacAlgorithm, string>> = {
-  HS256: 'SHA-256',
-  HS384: 'SHA-384',
-  HS512: 'SHA-512',
-};
 const DEFAULT_EXPIRES_IN_SECONDS = 3600;
 const DEFAULT_MAX_TOKEN_LENGTH = 8192;
 const DEFAULT_CACHE_SIZE = 10_000;
+/** The algorithm inferred for a key family when neither `algorithm` nor `algorithms` is set. */
+const DEFAULT_ALGORITHM: Readonly<Record<string, JwsAlgorithm>> = {
+  oct: 'HS256',
+  RSA: 'RS256',
+  'EC P-256': 'ES256',
+  'EC P-384': 'ES384',
+  'EC P-521': 'ES512',
+  'OKP Ed25519': 'EdDSA',
+};
 
 /** Where to look for the token; the header name is lower-cased once here. */
 export interface TokenSources {
@@ -25,24 +29,33 @@ export interface TokenSources {
 
 /** Options after validation: everything the hot path needs, computed once. */
 export interface NormalizedOptions {
-  readonly algorithm: HmacAlgorithm;
-  readonly algorithms: readonly HmacAlgorithm[];
-  readonly secret: Uint8Array;
+  /** The algorithm tokens are signed with; `undefined` when no configured key can sign. */
+  readonly algorithm: JwsAlgorithm | undefined;
+  /** The allowlist: the only algorithms ever accepted. */
+  readonly algorithms: readonly JwsAlgorithm[];
+  readonly keys: KeySet;
+  readonly claims: ClaimRules;
+  readonly kid: string | undefined;
   readonly sources: TokenSources;
   readonly authPath: string | undefined;
   readonly delayMs: number;
   readonly expiresInSeconds: number | undefined;
+  readonly notBeforeSeconds: number | undefined;
+  readonly jti: boolean;
   readonly guardPreflight: boolean;
+  readonly credentialsRequired: boolean;
+  readonly forwardErrors: boolean;
+  /** Whether a request needs no token (`publicPaths`). */
+  readonly isPublic: ((request: PublicRequest) => boolean) | undefined;
+  readonly isRevoked: ((payload: JwtGuardPayload, token: string) => boolean | Promise<boolean>) | undefined;
   readonly maxTokenLength: number;
   /** Verified tokens by token string (bounded); `undefined` when `cacheSize` is 0. */
   readonly cache: VerifiedTokenCache | undefined;
-  /** Synchronous node:crypto HMAC verification; `undefined` where the runtime lacks node:crypto. */
+  /** Synchronous node:crypto HMAC verification; `undefined` where the runtime lacks node:crypto or keys are dynamic. */
   readonly fastPath: HmacFastPath | undefined;
-  /** The imported Web Crypto key for `alg`; imported once, on first use, then reused. */
-  readonly getKey: (alg: HmacAlgorithm) => Promise<CryptoKey>;
 }
 
-const cache = new WeakMap<object, NormalizedOptions>();
+const normalizedByOptions = new WeakMap<object, NormalizedOptions>();
 
 function invalid(message: string): JwtGuardError {
   return new JwtGuardError('invalid_options', `jwtguard: ${message}`);
@@ -52,25 +65,6 @@ function defaultWarn(message: string): void {
   const proc = (globalThis as { process?: { emitWarning?: (m: string, o: object) => void } }).process;
   if (typeof proc?.emitWarning === 'function') proc.emitWarning(message, { code: 'JWTGUARD_WEAK_SECRET' });
   else console.warn(message);
-}
-
-function isHmacAlgorithm(value: unknown): value is HmacAlgorithm {
-  return typeof value === 'string' && Object.hasOwn(HASH_BYTES, value);
-}
-
-function normalizeSecret(secret: unknown): Uint8Array {
-  if (typeof secret === 'string') {
-    if (secret.length === 0) throw invalid('`secret` is empty. Pass a long random string, e.g. 64 hex characters from `openssl rand -hex 32`.');
-    return new TextEncoder().encode(secret);
-  }
-  if (secret instanceof Uint8Array) {
-    if (secret.byteLength === 0) throw invalid('`secret` is an empty byte array. Pass at least 32 random bytes.');
-    return Uint8Array.from(secret); // a private copy: later mutation by the caller cannot change the key
-  }
-  if (secret === undefined || secret === null) {
-    throw invalid('`secret` is required. Pass the HMAC secret as a string or Uint8Array, e.g. `jwtGuard({ secret: process.env.JWT_SECRET })`.');
-  }
-  throw invalid(`\`secret\` must be a string or Uint8Array, got ${typeof secret}.`);
 }
 
 function normalizeName(value: unknown, option: 'header' | 'query' | 'cookie'): string | undefined {
@@ -93,23 +87,19 @@ function normalizeDelay(delay: unknown): number {
 function normalizeExpiresIn(expiresIn: unknown): number | undefined {
   if (expiresIn === undefined) return DEFAULT_EXPIRES_IN_SECONDS;
   if (expiresIn === false) return undefined;
-  const seconds =
-    typeof expiresIn === 'number' ? expiresIn
-    : typeof expiresIn === 'string' ? (ms(expiresIn as ms.StringValue) as number | undefined) ?? Number.NaN
-    : Number.NaN;
-  const value = typeof expiresIn === 'string' ? seconds / 1000 : seconds;
-  if (!Number.isFinite(value) || value <= 0) {
+  try {
+    return Math.floor(parseSeconds(expiresIn, 'expiresIn'));
+  } catch {
     throw invalid(`\`expiresIn\` must be a positive duration such as "15m" or "1h", a number of seconds, or false for no expiry; got ${JSON.stringify(expiresIn)}.`);
   }
-  return Math.floor(value);
 }
 
-function normalizeCacheSize(cacheSize: unknown): number {
-  if (cacheSize === undefined) return DEFAULT_CACHE_SIZE;
-  if (typeof cacheSize !== 'number' || !Number.isInteger(cacheSize) || cacheSize < 0) {
-    throw invalid(`\`cacheSize\` must be a whole number of tokens (0 turns the cache off); got ${JSON.stringify(cacheSize)}.`);
+function normalizeCount(value: unknown, option: string, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw invalid(`\`${option}\` must be a whole number of at least ${min}; got ${JSON.stringify(value)}.`);
   }
-  return cacheSize;
+  return value;
 }
 
 function normalizeAuthPath(authPath: unknown): string | undefined {
@@ -120,65 +110,130 @@ function normalizeAuthPath(authPath: unknown): string | undefined {
   return authPath;
 }
 
+function normalizePublicPaths(publicPaths: unknown): ((request: PublicRequest) => boolean) | undefined {
+  if (publicPaths === undefined) return undefined;
+  if (typeof publicPaths === 'function') return publicPaths as (request: PublicRequest) => boolean;
+  if (!Array.isArray(publicPaths)) throw invalid('`publicPaths` must be a list of paths / patterns or a function `({ method, path }) => boolean`.');
+  const exact = new Set<string>();
+  const prefixes: string[] = [];
+  const patterns: RegExp[] = [];
+  for (const entry of publicPaths) {
+    if (entry instanceof RegExp) patterns.push(new RegExp(entry.source, entry.flags.replace(/[gy]/g, ''))); // no lastIndex state
+    else if (typeof entry === 'string' && entry.startsWith('/')) {
+      if (entry.endsWith('/*')) prefixes.push(entry.slice(0, -1));
+      else exact.add(entry);
+    } else throw invalid(`\`publicPaths\` entries must be paths starting with "/" (a trailing "/*" matches a prefix) or RegExps; got ${JSON.stringify(entry)}.`);
+  }
+  return ({ path }) => exact.has(path) || prefixes.some((prefix) => path.startsWith(prefix)) || patterns.some((pattern) => pattern.test(path));
+}
+
+function normalizeAlgorithms(options: JwtGuardOptions, keys: KeySet): { algorithms: JwsAlgorithm[]; algorithm: JwsAlgorithm | undefined } {
+  const { algorithm, algorithms } = options;
+  const known = `one of ${ALGORITHMS.map((a) => `"${a}"`).join(', ')}`;
+  if (algorithm !== undefined && !isAlgorithm(algorithm)) throw invalid(`\`algorithm\` must be ${known}; got ${JSON.stringify(algorithm)}.`);
+  if (algorithms !== undefined && (!Array.isArray(algorithms) || algorithms.length === 0 || !algorithms.every(isAlgorithm))) {
+    throw invalid(`\`algorithms\` must be a non-empty list, each ${known}; got ${JSON.stringify(algorithms)}.`);
+  }
+  let allowed: JwsAlgorithm[];
+  if (algorithms !== undefined) allowed = [...new Set(algorithms)];
+  else if (algorithm !== undefined) allowed = [algorithm];
+  else {
+    if (keys.dynamic) throw invalid('`jwks` and `getKey` need an explicit allowlist, e.g. `algorithms: ["RS256"]`.');
+    if (keys.families.size > 1) throw invalid(`keys of several kinds (${[...keys.families].join(', ')}) are configured; list the algorithms to accept, e.g. \`algorithms: ["HS256", "RS256"]\`.`);
+    const family = [...keys.families][0] ?? 'oct';
+    const inferred = DEFAULT_ALGORITHM[family];
+    if (inferred === undefined) throw invalid(`no JWS algorithm fits the configured key (${family}).`);
+    allowed = [inferred];
+  }
+  if (algorithm !== undefined && !allowed.includes(algorithm)) throw invalid(`\`algorithm\` ${algorithm} is not in \`algorithms\`; add it there or drop \`algorithm\`.`);
+  if (!keys.dynamic) {
+    for (const alg of allowed) {
+      if (!keys.families.has(keyFamilyOf(alg))) {
+        throw invalid(`${alg} is allowed but no configured key can verify it: ${isHmac(alg) ? 'add `secret`' : `add a ${keyFamilyOf(alg)} \`publicKey\` (or \`jwks\`)`}, or remove ${alg} from the allowed algorithms.`);
+      }
+    }
+  }
+  for (const family of keys.families) {
+    if (!allowed.some((alg) => keyFamilyOf(alg) === family)) {
+      throw invalid(`the configured ${family === 'oct' ? '`secret`' : `${family} key`} fits none of the allowed algorithms (${allowed.join(', ')}).`);
+    }
+  }
+  const signing = algorithm ?? allowed.find((alg) => keys.canSign(alg));
+  return { algorithms: allowed, algorithm: signing !== undefined && keys.canSign(signing) ? signing : undefined };
+}
+
 /**
  * Validates options once and returns the normalised form every core function works from.
  * The result is cached per options object, so calling `verifyToken(token, options)` on every
- * request with the same `options` object imports the key only once.
+ * request with the same `options` object imports keys only once.
  *
  * @throws {JwtGuardError} `invalid_options`, with a message that says how to fix it.
+ *
+ * @example
+ * ```ts
+ * import { normalizeOptions } from 'jwtguard'
+ *
+ * normalizeOptions({ secret: process.env.JWT_SECRET!, delay: '100ms' }) // throws early on bad options
+ * ```
  */
 export function normalizeOptions(options: JwtGuardOptions): NormalizedOptions {
   if (options === null || typeof options !== 'object') {
     throw invalid('options are required, e.g. `{ secret: process.env.JWT_SECRET }`.');
   }
-  const cached = cache.get(options);
+  const cached = normalizedByOptions.get(options);
   if (cached !== undefined) return cached;
 
-  const algorithm = options.algorithm ?? 'HS256';
-  if (!isHmacAlgorithm(algorithm)) {
-    throw invalid(`\`algorithm\` must be one of "HS256", "HS384" or "HS512"; got ${JSON.stringify(options.algorithm)}.`);
+  const keys = resolveKeys(options);
+  const { algorithms, algorithm } = normalizeAlgorithms(options, keys);
+  const claims = resolveClaims(options);
+  const authPath = normalizeAuthPath(options.authPath);
+  if (authPath !== undefined && algorithm === undefined) {
+    throw invalid('`authPath` mints tokens, which needs a signing key: `secret` for HS*, `privateKey` for RS/PS/ES/EdDSA.');
   }
-  const secret = normalizeSecret(options.secret);
+
   const warn = options.onWarning ?? defaultWarn;
   if (typeof warn !== 'function') throw invalid('`onWarning` must be a function.');
-  if (secret.byteLength < HASH_BYTES[algorithm]) {
-    warn(
-      `jwtguard: the secret is ${secret.byteLength} bytes, shorter than the ${HASH_BYTES[algorithm]}-byte output of ${algorithm} ` +
-        '(RFC 7518 §3.2). Use a longer random secret.',
-    );
+  const strongestHmac = Math.max(0, ...algorithms.filter(isHmac).map((alg) => HASH_BYTES[alg] ?? 0));
+  if (keys.secret !== undefined && keys.secret.byteLength < strongestHmac) {
+    const alg = algorithms.find((a) => HASH_BYTES[a] === strongestHmac);
+    warn(`jwtguard: the secret is ${keys.secret.byteLength} bytes, shorter than the ${strongestHmac}-byte output of ${alg} (RFC 7518 §3.2). Use a longer random secret.`);
   }
 
   let header = normalizeName(options.header, 'header');
   const cookie = normalizeName(options.cookie, 'cookie');
   const query = normalizeName(options.query, 'query');
   if (header === undefined && cookie === undefined && query === undefined) header = 'authorization';
+  if (options.kid !== undefined && (typeof options.kid !== 'string' || options.kid === '')) throw invalid('`kid` must be a non-empty string.');
+  if (options.isRevoked !== undefined && typeof options.isRevoked !== 'function') throw invalid('`isRevoked` must be a function `(payload, token) => boolean | Promise<boolean>`.');
 
-  const keyPromises = new Map<HmacAlgorithm, Promise<CryptoKey>>();
-  const getKey = (alg: HmacAlgorithm): Promise<CryptoKey> => {
-    let key = keyPromises.get(alg);
-    if (key === undefined) {
-      key = crypto.subtle.importKey('raw', secret, { name: 'HMAC', hash: WEB_CRYPTO_HASH[alg] }, false, ['sign', 'verify']);
-      keyPromises.set(alg, key);
-    }
-    return key;
-  };
+  const cacheSize = normalizeCount(options.cacheSize, 'cacheSize', DEFAULT_CACHE_SIZE, 0);
+  const hmacAlgorithms = algorithms.filter(isHmac);
+  const fastPath =
+    keys.secret !== undefined && options.getKey === undefined && hmacAlgorithms.length > 0
+      ? createHmacFastPath(keys.secret, hmacAlgorithms as ('HS256' | 'HS384' | 'HS512')[], claims)
+      : undefined;
 
-  const cacheSize = normalizeCacheSize(options.cacheSize);
-  const algorithms = Object.freeze([algorithm]);
   const normalized: NormalizedOptions = Object.freeze({
     algorithm,
-    algorithms,
-    secret,
+    algorithms: Object.freeze(algorithms),
+    keys,
+    claims,
+    kid: options.kid,
     sources: Object.freeze({ header: header?.toLowerCase(), cookie, query }),
-    authPath: normalizeAuthPath(options.authPath),
+    authPath,
     delayMs: normalizeDelay(options.delay),
     expiresInSeconds: normalizeExpiresIn(options.expiresIn),
+    notBeforeSeconds: options.notBefore === undefined ? undefined : parseSeconds(options.notBefore, 'notBefore', { allowZero: true }),
+    jti: options.jti === true,
     guardPreflight: options.guardPreflight === true,
-    maxTokenLength: DEFAULT_MAX_TOKEN_LENGTH,
-    cache: cacheSize > 0 ? new VerifiedTokenCache(cacheSize) : undefined,
-    fastPath: createHmacFastPath(secret, algorithms),
-    getKey,
+    credentialsRequired: options.credentialsRequired !== false,
+    forwardErrors: options.forwardErrors === true,
+    isPublic: normalizePublicPaths(options.publicPaths),
+    isRevoked: options.isRevoked,
+    maxTokenLength: normalizeCount(options.maxTokenLength, 'maxTokenLength', DEFAULT_MAX_TOKEN_LENGTH, 16),
+    cache: cacheSize > 0 ? new VerifiedTokenCache(cacheSize, claims.stillValid) : undefined,
+    fastPath,
   });
-  cache.set(options, normalized);
+  normalizedByOptions.set(options, normalized);
   return normalized;
 }

@@ -1,7 +1,12 @@
-import type { JWTPayload } from 'jose';
+import type { CryptoKey, JWK, JWTHeaderParameters, JWTPayload, KeyObject, RemoteJWKSetOptions } from 'jose';
 
-/** HMAC algorithms jwtguard signs and verifies with (RFC 7518 §3.2). */
+/** HMAC algorithms (RFC 7518 §3.2): verified with `secret`. */
 export type HmacAlgorithm = 'HS256' | 'HS384' | 'HS512';
+/** Every JWS algorithm jwtguard signs and verifies with. */
+export type JwsAlgorithm = HmacAlgorithm | 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512' | 'EdDSA';
+
+/** A key in any form jose accepts: PEM text, JWK, Node KeyObject, Web CryptoKey, or raw bytes. */
+export type KeyInput = string | JWK | KeyObject | CryptoKey | Uint8Array;
 
 /**
  * The payload of a verified token, as put on `req.auth`, `request.user`, `ctx.state.user` and
@@ -20,39 +25,112 @@ export type HmacAlgorithm = 'HS256' | 'HS384' | 'HS512';
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- an interface so users can augment it
 export interface JwtGuardPayload extends JWTPayload {}
 
+/** What the guard knows about a request when deciding whether it is public. */
+export interface PublicRequest {
+  readonly method: string;
+  /** The path, without query string. */
+  readonly path: string;
+}
+
 /**
  * Options shared by the guard middleware, {@link verifyToken}, {@link signToken} and
- * {@link extractToken}. Names follow the Pingap `jwt` plugin, in camelCase.
+ * {@link extractToken}. Names follow the Pingap `jwt` plugin in camelCase, and jose where jose has one.
  */
 export interface JwtGuardOptions {
-  /** HMAC secret (UTF-8 string or raw bytes). Required. Use at least as many bytes as the hash output (32 for HS256). */
-  secret: string | Uint8Array;
+  // --- keys -------------------------------------------------------------------------------------
+  /** HMAC secret for HS256/384/512: a UTF-8 string, bytes, a secret KeyObject or an `oct` JWK. Use at least as many bytes as the hash output (32 for HS256). */
+  secret?: string | Uint8Array | KeyObject | JWK;
+  /** Public key for RS/PS/ES/EdDSA verification: SPKI or X.509 PEM, JWK, KeyObject or CryptoKey. */
+  publicKey?: string | JWK | KeyObject | CryptoKey;
+  /** Private key to sign with RS/PS/ES/EdDSA on the auth path and in `signToken`: PKCS#8 PEM, JWK, KeyObject or CryptoKey. */
+  privateKey?: string | JWK | KeyObject | CryptoKey;
+  /** `kid` header for tokens this guard signs. */
+  kid?: string;
+  /** A JSON Web Key Set: an https URL (fetched, cached, rotated by jose) or a local `{ keys: [...] }`. Requires `algorithms`. */
+  jwks?: string | URL | { keys: JWK[] };
+  /** Options for a remote `jwks`: `timeoutDuration`, `cooldownDuration`, `cacheMaxAge`, `headers` (jose's names). */
+  jwksOptions?: RemoteJWKSetOptions;
+  /** Resolves the verification key per token (multi-tenant setups); `payload` is not verified yet. Requires `algorithms`. */
+  getKey?: (header: JWTHeaderParameters, payload: JWTPayload) => KeyInput | undefined | Promise<KeyInput | undefined>;
+
+  // --- algorithms -------------------------------------------------------------------------------
+  /** Algorithm to sign with; also the only one accepted when `algorithms` is not set. Default: HS256 for a secret, inferred from the key otherwise. */
+  algorithm?: JwsAlgorithm;
+  /** The allowlist of accepted algorithms: the only source of truth, never the token's header. */
+  algorithms?: JwsAlgorithm[];
+
+  // --- where the token is -----------------------------------------------------------------------
   /** Request header carrying the token, e.g. `"Authorization"` (a `Bearer` scheme is stripped) or `"X-Token"`. */
   header?: string;
   /** URL query parameter carrying the token. */
   query?: string;
   /** Cookie carrying the token. */
   cookie?: string;
+  /** Longest token accepted, in characters; checked before any decoding. Default 8192. */
+  maxTokenLength?: number;
+
+  // --- claims (jose's names and units: numbers are seconds, strings like "30s") ---------------------
+  /** Accepted `iss` value(s). */
+  issuer?: string | string[];
+  /** Accepted `aud` value(s): the token must name at least one. */
+  audience?: string | string[];
+  /** Required `sub` value. */
+  subject?: string;
+  /** Required `typ` header, e.g. `"at+jwt"` (RFC 9068). */
+  typ?: string;
+  /** Maximum age since `iat` (which becomes required). */
+  maxTokenAge?: string | number;
+  /** Leeway for `exp`, `nbf` and `iat` checks. Default 0. */
+  clockTolerance?: string | number;
+  /** Claims that must be present. */
+  requiredClaims?: string[];
+  /** A fixed "now" (tests, replaying recorded tokens). */
+  currentDate?: Date;
+
+  // --- guard behaviour --------------------------------------------------------------------------
   /** Exact path (query string ignored) of the login route whose 2xx JSON answer is turned into a token. */
   authPath?: string;
-  /** Algorithm to sign with and the only one accepted when verifying. Default `"HS256"`. */
-  algorithm?: HmacAlgorithm;
   /** Delay before any failed-validation answer, as an `ms` string (`"100ms"`) or a number of milliseconds. */
   delay?: string | number;
   /**
-   * Lifetime given to signed and minted tokens whose payload has no `exp`: an `ms` string
-   * (`"15m"`, `"1h"`) or a number of seconds. Default `"1h"`. `false` mints tokens without expiry.
+   * `false`: a request without a token passes anonymously (no payload), while a present but
+   * invalid token is still refused. Default `true`.
    */
-  expiresIn?: string | number | false;
+  credentialsRequired?: boolean;
+  /**
+   * Routes that need no token: exact paths (`"/health"`), path prefixes ending in `/*`
+   * (`"/static/*"`), regular expressions, or a predicate `({ method, path }) => boolean`.
+   */
+  publicPaths?: (string | RegExp)[] | ((request: PublicRequest) => boolean);
+  /** Called for every verified token; resolving `true` refuses it with `token_revoked`. */
+  isRevoked?: (payload: JwtGuardPayload, token: string) => boolean | Promise<boolean>;
+  /**
+   * Hand failures to the framework's own error path (Express `next(err)`, Fastify's error
+   * handler, a Koa throw, Hono's `HTTPException`) instead of answering them. Default `false`.
+   */
+  forwardErrors?: boolean;
   /**
    * Also guard CORS preflight requests (`OPTIONS` with `Access-Control-Request-Method`).
    * Default `false`: browsers never send credentials on a preflight, so guarding it breaks CORS.
    */
   guardPreflight?: boolean;
+
+  // --- signing ----------------------------------------------------------------------------------
+  /**
+   * Lifetime given to signed and minted tokens whose payload has no `exp`: an `ms` string
+   * (`"15m"`, `"1h"`) or a number of seconds. Default `"1h"`. `false` mints tokens without expiry.
+   */
+  expiresIn?: string | number | false;
+  /** `nbf` for signed tokens, relative to now (`"10s"` or seconds). */
+  notBefore?: string | number;
+  /** Add a random `jti` (UUID) to every signed token. Default `false`. */
+  jti?: boolean;
+
+  // --- operations -------------------------------------------------------------------------------
   /**
    * How many verified tokens to remember (by token string) so a repeated token skips the
    * signature check. Default `10000`; `0` turns the cache off. Only successes are cached, and
-   * every hit re-checks `exp`, so the cache never extends a token's life.
+   * every hit re-checks the time claims, so the cache never extends a token's life.
    */
   cacheSize?: number;
   /**

@@ -5,6 +5,10 @@ import type { JwtGuardOptions } from '../options/types.js';
 
 /** @internal The form of {@link signToken} that works from normalised options. */
 export async function signWith(payload: JWTPayload, config: NormalizedOptions): Promise<string> {
+  const alg = config.algorithm;
+  if (alg === undefined) {
+    throw new JwtGuardError('invalid_options', 'jwtguard: signing needs a key that can sign: `secret` for HS*, `privateKey` for RS/PS/ES/EdDSA.');
+  }
   if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
     throw new JwtGuardError('sign_failed', 'The payload to sign must be a JSON object.');
   }
@@ -12,19 +16,28 @@ export async function signWith(payload: JWTPayload, config: NormalizedOptions): 
     throw new JwtGuardError('sign_failed', 'The payload\'s "exp" must be a number of seconds since the epoch.', { claim: 'exp' });
   }
   const now = Math.floor(Date.now() / 1000);
-  const jwt = new SignJWT({ ...payload, iat: now }).setProtectedHeader({ alg: config.algorithm, typ: 'JWT' });
+  const jwt = new SignJWT({ ...payload, iat: now }).setProtectedHeader({ alg, typ: 'JWT', ...(config.kid !== undefined && { kid: config.kid }) });
   if (payload.exp === undefined && config.expiresInSeconds !== undefined) jwt.setExpirationTime(now + config.expiresInSeconds);
+  if (payload.nbf === undefined && config.notBeforeSeconds !== undefined) jwt.setNotBefore(now + config.notBeforeSeconds);
+  const { issuer, audience } = config.claims.jose;
+  // Tokens this guard mints must pass its own claim checks.
+  if (payload.iss === undefined && issuer !== undefined) jwt.setIssuer(Array.isArray(issuer) ? (issuer[0] as string) : issuer);
+  if (payload.aud === undefined && audience !== undefined) jwt.setAudience(audience);
+  if (config.jti && payload.jti === undefined) jwt.setJti(crypto.randomUUID());
   try {
-    return await jwt.sign(await config.getKey(config.algorithm));
+    return await jwt.sign(await config.keys.signingKey(alg));
   } catch (error) {
+    if (error instanceof JwtGuardError) throw error;
     throw new JwtGuardError('sign_failed', 'The token could not be signed.', { cause: error });
   }
 }
 
 /**
- * Signs a payload as a compact JWT with the configured algorithm and secret. Sets `iat` to now;
- * keeps an `exp` the payload already has, otherwise applies `expiresIn` (default `"1h"`;
- * `expiresIn: false` signs without expiry).
+ * Signs a payload as a compact JWT with the configured algorithm and key (`secret`, or
+ * `privateKey` for RS/PS/ES/EdDSA, with `kid` when set). Sets `iat` to now; keeps an `exp` the
+ * payload already has, otherwise applies `expiresIn` (default `"1h"`; `false` signs without
+ * expiry); adds `nbf` (`notBefore`), `iss` / `aud` (`issuer` / `audience`) and a random `jti`
+ * (`jti: true`) when configured and absent from the payload.
  *
  * @example
  * ```ts

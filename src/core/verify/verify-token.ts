@@ -4,7 +4,7 @@ import { isCanonicalCompactJws } from '../internal/canonical-jws.js';
 import { deepFreeze } from '../internal/deep-freeze.js';
 import { mapJoseError } from '../internal/map-jose-error.js';
 import { normalizeOptions, type NormalizedOptions } from '../options/normalize-options.js';
-import type { HmacAlgorithm, JwtGuardOptions, JwtGuardPayload } from '../options/types.js';
+import type { JwtGuardOptions, JwtGuardPayload } from '../options/types.js';
 
 /** @internal Size and canonical-encoding checks every path shares, before any decoding. */
 export function precheck(token: unknown, config: NormalizedOptions): JwtGuardError | undefined {
@@ -22,7 +22,8 @@ export function precheck(token: unknown, config: NormalizedOptions): JwtGuardErr
 export async function verifyWithJose(token: string, config: NormalizedOptions): Promise<JwtGuardPayload> {
   try {
     // jose checks `alg` against `algorithms` before it asks for the key, so only allowed algorithms get here.
-    const { payload } = await jwtVerify(token, (header: JWTHeaderParameters) => config.getKey(header.alg as HmacAlgorithm), {
+    const { payload } = await jwtVerify(token, (header: JWTHeaderParameters) => config.keys.verificationKey(header, token), {
+      ...config.claims.jose,
       algorithms: config.algorithms as string[],
     });
     return payload as JwtGuardPayload;
@@ -34,13 +35,13 @@ export async function verifyWithJose(token: string, config: NormalizedOptions): 
 /**
  * @internal The synchronous part of verification: prechecks, the verified-token cache and the
  * node:crypto fast path. Returns the payload or the error when they decide, `undefined` when
- * only jose can (then call {@link verifyWith}).
+ * only jose can (then call {@link verifyWith}). Revocation is not checked here.
  */
 export function verifySync(token: unknown, config: NormalizedOptions): JwtGuardPayload | JwtGuardError | undefined {
   const rejected = precheck(token, config);
   if (rejected !== undefined) return rejected;
   const compact = token as string;
-  const now = Math.floor(Date.now() / 1000);
+  const now = config.claims.now();
   const cached = config.cache?.get(compact, now);
   if (cached !== undefined) return cached;
   const fast = config.fastPath?.(compact, now);
@@ -55,28 +56,55 @@ function remember(token: string, payload: JwtGuardPayload, config: NormalizedOpt
   return payload;
 }
 
+const revoked = (): JwtGuardError => new JwtGuardError('token_revoked', 'The token has been revoked.');
+const revocationFailed = (cause: unknown): JwtGuardError =>
+  new JwtGuardError('revocation_unavailable', 'The revocation check failed.', { cause });
+
+/**
+ * @internal Runs `isRevoked` on a verified payload, on every request (cache hits included), so
+ * revoking a token takes effect at once. Synchronous when the hook is; fails closed when it throws.
+ */
+export function checkRevocation(payload: JwtGuardPayload, token: string, config: NormalizedOptions): JwtGuardPayload | JwtGuardError | Promise<JwtGuardPayload | JwtGuardError> {
+  if (config.isRevoked === undefined) return payload;
+  let answer: boolean | Promise<boolean>;
+  try {
+    answer = config.isRevoked(payload, token);
+  } catch (error) {
+    return revocationFailed(error);
+  }
+  if (answer === false) return payload;
+  if (answer === true) return revoked();
+  return Promise.resolve(answer).then(
+    (isRevoked) => (isRevoked === false ? payload : isRevoked === true ? revoked() : revocationFailed(new TypeError('isRevoked must resolve to a boolean'))),
+    revocationFailed,
+  );
+}
+
 /** @internal The full form of {@link verifyToken}, working from normalised options. */
 export async function verifyWith(token: unknown, config: NormalizedOptions): Promise<JwtGuardPayload> {
   const verdict = verifySync(token, config);
   if (verdict instanceof JwtGuardError) throw verdict;
-  if (verdict !== undefined) return verdict;
-  return remember(token as string, await verifyWithJose(token as string, config), config);
+  const payload = verdict ?? remember(token as string, await verifyWithJose(token as string, config), config);
+  const checked = await checkRevocation(payload, token as string, config);
+  if (checked instanceof JwtGuardError) throw checked;
+  return checked;
 }
 
 /**
- * Verifies a compact JWT: format, algorithm (from `options`, never from the token), signature,
- * `exp` and `nbf`. Resolves with the payload (read-only: it is frozen) or rejects with a
+ * Verifies a compact JWT: size and canonical form, algorithm (from `options`, never from the
+ * token), signature, `exp`, `nbf` and the configured claims (`issuer`, `audience`, ...), then
+ * `isRevoked`. Resolves with the payload (read-only: it is frozen) or rejects with a
  * {@link JwtGuardError} whose `code` says why (`token_malformed`, `algorithm_not_allowed`,
- * `signature_invalid`, `token_expired`, ...).
+ * `signature_invalid`, `token_expired`, `claim_invalid`, ...).
  *
- * Pass the same `options` object on every call: it is validated and its key imported once, and
+ * Pass the same `options` object on every call: it is validated and its keys imported once, and
  * its verified-token cache is reused.
  *
  * @example
  * ```ts
  * import { verifyToken } from 'jwtguard'
  *
- * const options = { secret: process.env.JWT_SECRET!, algorithm: 'HS512' } as const
+ * const options = { secret: process.env.JWT_SECRET!, algorithm: 'HS512', audience: 'api' } as const
  * const payload = await verifyToken(token, options)
  * console.log(payload.sub)
  * ```

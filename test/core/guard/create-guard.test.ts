@@ -30,7 +30,7 @@ describe('createGuard', () => {
     const token = await hmacToken({ sub: 'u' });
     const ok = await guard.authenticate({ headers: { authorization: `Bearer ${token}` }, url: '/' });
     assert.equal(ok.ok, true);
-    assert.equal(ok.ok && ok.payload.sub, 'u');
+    assert.equal(ok.ok && ok.payload?.sub, 'u');
     const bad = await guard.authenticate({ headers: {}, url: '/' });
     assert.equal(bad.ok, false);
     if (!bad.ok) {

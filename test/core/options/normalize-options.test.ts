@@ -24,17 +24,18 @@ describe('normalizeOptions', () => {
   });
 
   test('a missing, empty or non-string secret fails with a message that says how to fix it', () => {
-    rejects({}, /`secret` is required/);
+    rejects({}, /a key is required: `secret` for HS256/);
     rejects({ secret: '' }, /`secret` is empty/);
     rejects({ secret: new Uint8Array() }, /empty byte array/);
-    rejects({ secret: 42 }, /must be a string or Uint8Array/);
+    rejects({ secret: 42 }, /`secret` must be a string, Uint8Array/);
     rejects(undefined, /options are required/);
   });
 
   test('an unknown algorithm fails and lists the allowed ones', () => {
-    rejects({ secret: 's'.repeat(64), algorithm: 'RS256' }, /"HS256", "HS384" or "HS512"/);
+    rejects({ secret: 's'.repeat(64), algorithm: 'XX256' }, /`algorithm` must be one of "HS256", .*"EdDSA"/);
     rejects({ secret: 's'.repeat(64), algorithm: 'none' }, /"HS256"/);
     rejects({ secret: 's'.repeat(64), algorithm: 'hs256' }, /"HS256"/);
+    rejects({ secret: 's'.repeat(64), algorithm: 'RS256' }, /RS256 is allowed but no configured key can verify it/);
   });
 
   test('delay accepts ms strings and numbers; anything unparsable fails', () => {
@@ -89,6 +90,6 @@ describe('normalizeOptions', () => {
     const first = normalizeOptions(options);
     assert.equal(normalizeOptions(options), first);
     bytes.fill(0);
-    assert.equal(first.secret[0], 7);
+    assert.equal(first.keys.secret?.[0], 7);
   });
 });

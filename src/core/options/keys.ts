@@ -1,0 +1,315 @@
+// Type-only imports: erased at build time, so the core stays loadable on Web-standard runtimes.
+import type * as NodeCrypto from 'node:crypto';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  errors,
+  importJWK,
+  importPKCS8,
+  importSPKI,
+  importX509,
+  type CryptoKey,
+  type JWK,
+  type JWTHeaderParameters,
+  type JWTPayload,
+  type KeyObject,
+} from 'jose';
+import { JwtGuardError } from '../errors/jwt-guard-error.js';
+import type { JwsAlgorithm, JwtGuardOptions, KeyInput } from './types.js';
+
+/** Which key each algorithm needs. An HMAC secret can never verify an asymmetric algorithm, nor the reverse. */
+const KEY_FAMILY: Readonly<Record<JwsAlgorithm, string>> = {
+  HS256: 'oct', HS384: 'oct', HS512: 'oct',
+  RS256: 'RSA', RS384: 'RSA', RS512: 'RSA',
+  PS256: 'RSA', PS384: 'RSA', PS512: 'RSA',
+  ES256: 'EC P-256', ES384: 'EC P-384', ES512: 'EC P-521',
+  EdDSA: 'OKP Ed25519',
+};
+export const ALGORITHMS = Object.freeze(Object.keys(KEY_FAMILY) as JwsAlgorithm[]);
+export const HASH_BYTES: Readonly<Record<string, number>> = { HS256: 32, HS384: 48, HS512: 64 };
+const MIN_RSA_BITS = 2048;
+
+export function isAlgorithm(value: unknown): value is JwsAlgorithm {
+  return typeof value === 'string' && Object.hasOwn(KEY_FAMILY, value);
+}
+export const isHmac = (alg: JwsAlgorithm): boolean => KEY_FAMILY[alg] === 'oct';
+
+/** A key as jose takes it. */
+type JoseKey = CryptoKey | KeyObject | Uint8Array;
+
+/** The resolved key material of one guard. */
+export interface KeySet {
+  /** The HMAC secret's bytes, when one is configured (for the synchronous fast path). */
+  readonly secret: Uint8Array | undefined;
+  /** Families of the statically configured keys, e.g. `oct`, `RSA`, `EC P-256`; empty for jwks / getKey only. */
+  readonly families: ReadonlySet<string>;
+  /** True when keys come from `jwks` or `getKey`, so any allowed algorithm may find a key at run time. */
+  readonly dynamic: boolean;
+  /** jose's key resolver for verification: chooses the key by the (already allowlisted) `alg`. */
+  readonly verificationKey: (header: JWTHeaderParameters, token: string) => Promise<JoseKey>;
+  /** The key to sign `alg` with, or an error message saying what is missing. */
+  readonly signingKey: (alg: JwsAlgorithm) => Promise<JoseKey>;
+  /** Whether signing with `alg` is possible with the configured keys. */
+  readonly canSign: (alg: JwsAlgorithm) => boolean;
+}
+
+function invalid(message: string): JwtGuardError {
+  return new JwtGuardError('invalid_options', `jwtguard: ${message}`);
+}
+
+/** node:crypto without a static `node:` import: present on Node, Bun and Deno; absent on Workers. */
+function nodeCrypto(): typeof NodeCrypto | undefined {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  try {
+    const crypto = proc?.getBuiltinModule?.('node:crypto') as typeof NodeCrypto | undefined;
+    return typeof crypto?.createPublicKey === 'function' ? crypto : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const isKeyObject = (value: unknown): value is NodeCrypto.KeyObject =>
+  typeof value === 'object' && value !== null && (value as { [Symbol.toStringTag]?: string })[Symbol.toStringTag] === 'KeyObject';
+const isCryptoKey = (value: unknown): value is CryptoKey =>
+  typeof value === 'object' && value !== null && (value as { [Symbol.toStringTag]?: string })[Symbol.toStringTag] === 'CryptoKey';
+const isJwk = (value: unknown): value is JWK =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) && typeof (value as JWK).kty === 'string';
+
+function base64urlBytes(value: string): Uint8Array {
+  const binary = atob(value.replace(/-/g, '+').replace(/_/g, '/'));
+  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+}
+
+function secretBytes(secret: unknown): Uint8Array {
+  if (typeof secret === 'string') {
+    if (secret.length === 0) throw invalid('`secret` is empty. Pass a long random string, e.g. 64 hex characters from `openssl rand -hex 32`.');
+    return new TextEncoder().encode(secret);
+  }
+  if (secret instanceof Uint8Array) {
+    if (secret.byteLength === 0) throw invalid('`secret` is an empty byte array. Pass at least 32 random bytes.');
+    return Uint8Array.from(secret); // a private copy: later mutation by the caller cannot change the key
+  }
+  if (isKeyObject(secret)) {
+    if (secret.type !== 'secret') throw invalid('`secret` is an asymmetric KeyObject. Pass RSA, EC and Ed25519 keys as `publicKey` / `privateKey`.');
+    return Uint8Array.from(secret.export());
+  }
+  if (isJwk(secret)) {
+    if (secret.kty !== 'oct' || typeof secret.k !== 'string') throw invalid('`secret` as a JWK must be `{ kty: "oct", k: "<base64url>" }`. Pass other keys as `publicKey` / `privateKey`.');
+    const bytes = base64urlBytes(secret.k);
+    if (bytes.byteLength === 0) throw invalid('`secret` is an empty `oct` JWK.');
+    return bytes;
+  }
+  throw invalid(`\`secret\` must be a string, Uint8Array, secret KeyObject or \`oct\` JWK; got ${secret === null ? 'null' : typeof secret}.`);
+}
+
+/** Family (`RSA`, `EC P-256`, `OKP Ed25519`), type and RSA size of a key, read without using it. */
+interface KeyFacts {
+  readonly family: string;
+  readonly type: 'public' | 'private';
+  readonly modulusLength?: number;
+}
+
+const CURVE_NAMES: Readonly<Record<string, string>> = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521', 'P-256': 'P-256', 'P-384': 'P-384', 'P-521': 'P-521' };
+
+function factsOfKeyObject(key: NodeCrypto.KeyObject): KeyFacts {
+  const details = key.asymmetricKeyDetails ?? {};
+  const type = key.type === 'private' ? 'private' : 'public';
+  switch (key.asymmetricKeyType) {
+    case 'rsa':
+    case 'rsa-pss':
+      return { family: 'RSA', type, modulusLength: details.modulusLength ?? 0 };
+    case 'ec':
+      return { family: `EC ${CURVE_NAMES[details.namedCurve ?? ''] ?? details.namedCurve}`, type };
+    case 'ed25519':
+      return { family: 'OKP Ed25519', type };
+    default:
+      return { family: String(key.asymmetricKeyType), type };
+  }
+}
+
+function factsOfJwk(jwk: JWK): KeyFacts {
+  const type = jwk.d === undefined ? 'public' : 'private';
+  if (jwk.kty === 'RSA') return { family: 'RSA', type, modulusLength: typeof jwk.n === 'string' ? Math.floor((jwk.n.length * 6) / 8) * 8 : 0 };
+  if (jwk.kty === 'EC' || jwk.kty === 'OKP') return { family: `${jwk.kty} ${jwk.crv}`, type };
+  return { family: String(jwk.kty), type };
+}
+
+function factsOfCryptoKey(key: CryptoKey): KeyFacts {
+  const algorithm = key.algorithm as { name: string; namedCurve?: string; modulusLength?: number };
+  const type = key.type === 'private' ? 'private' : 'public';
+  if (algorithm.name.startsWith('RSA')) return { family: 'RSA', type, modulusLength: algorithm.modulusLength ?? 0 };
+  if (algorithm.name === 'ECDSA') return { family: `EC ${algorithm.namedCurve}`, type };
+  if (algorithm.name === 'Ed25519') return { family: 'OKP Ed25519', type };
+  return { family: algorithm.name, type };
+}
+
+/** An asymmetric key option, checked now and importable per algorithm later. */
+interface AsymmetricKey {
+  readonly facts: KeyFacts | undefined; // undefined: a PEM on a runtime without node:crypto, checked at first use
+  readonly forAlg: (alg: JwsAlgorithm) => Promise<JoseKey>;
+}
+
+function asymmetricKey(input: unknown, option: 'publicKey' | 'privateKey'): AsymmetricKey {
+  const wanted = option === 'publicKey' ? 'public' : 'private';
+  const node = nodeCrypto();
+  let facts: KeyFacts | undefined;
+  let forAlg: (alg: JwsAlgorithm) => Promise<JoseKey>;
+
+  if (typeof input === 'string') {
+    if (!input.includes('-----BEGIN')) throw invalid(`\`${option}\` as a string must be a PEM (${wanted === 'public' ? 'SPKI "PUBLIC KEY" or X.509 "CERTIFICATE"' : 'PKCS#8 "PRIVATE KEY"'}).`);
+    const isPrivatePem = /-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----/.test(input);
+    if (wanted === 'public' && isPrivatePem) throw invalid('`publicKey` holds a private key. Pass the public key (SPKI PEM, certificate or JWK); keep the private key for `privateKey`.');
+    if (wanted === 'private' && !isPrivatePem) throw invalid('`privateKey` holds no private key. Pass a PKCS#8 PEM ("BEGIN PRIVATE KEY"), a private JWK, KeyObject or CryptoKey.');
+    if (node !== undefined) {
+      let keyObject: NodeCrypto.KeyObject;
+      try {
+        keyObject = wanted === 'public' ? node.createPublicKey(input) : node.createPrivateKey(input);
+      } catch {
+        throw invalid(`\`${option}\` could not be parsed as a PEM ${wanted} key.`);
+      }
+      facts = factsOfKeyObject(keyObject);
+      forAlg = async () => keyObject as unknown as KeyObject;
+    } else {
+      const imports = new Map<JwsAlgorithm, Promise<CryptoKey>>();
+      const importer = wanted === 'private' ? importPKCS8 : input.includes('CERTIFICATE') ? importX509 : importSPKI;
+      forAlg = (alg) => {
+        let key = imports.get(alg);
+        if (key === undefined) imports.set(alg, (key = importer(input, alg)));
+        return key;
+      };
+    }
+  } else if (isKeyObject(input)) {
+    if (input.type === 'secret') throw invalid(`\`${option}\` is a secret KeyObject. Pass HMAC secrets as \`secret\`.`);
+    facts = factsOfKeyObject(input);
+    forAlg = async () => input as unknown as KeyObject;
+  } else if (isCryptoKey(input)) {
+    if (input.type === 'secret') throw invalid(`\`${option}\` is a secret CryptoKey. Pass HMAC secrets as \`secret\`.`);
+    facts = factsOfCryptoKey(input);
+    forAlg = async () => input;
+  } else if (isJwk(input)) {
+    if (input.kty === 'oct') throw invalid(`\`${option}\` is an \`oct\` JWK. Pass HMAC secrets as \`secret\`.`);
+    facts = factsOfJwk(input);
+    // A private JWK given as publicKey is reduced to its public part, never used to sign.
+    const jwk: JWK = wanted === 'public' ? { ...input, d: undefined, p: undefined, q: undefined, dp: undefined, dq: undefined, qi: undefined } : input;
+    if (wanted === 'public') facts = { ...facts, type: 'public' };
+    const imports = new Map<JwsAlgorithm, Promise<JoseKey>>();
+    forAlg = (alg) => {
+      let key = imports.get(alg);
+      if (key === undefined) imports.set(alg, (key = importJWK({ ...jwk, alg }, alg) as Promise<JoseKey>));
+      return key;
+    };
+  } else {
+    throw invalid(`\`${option}\` must be a PEM string, a JWK, a KeyObject or a CryptoKey.`);
+  }
+
+  if (facts !== undefined) {
+    if (wanted === 'private' && facts.type !== 'private') throw invalid('`privateKey` is a public key; signing needs the private key (PKCS#8 PEM, private JWK, KeyObject or CryptoKey).');
+    if (wanted === 'public' && facts.type === 'private' && !isJwk(input)) {
+      throw invalid('`publicKey` holds a private key. Pass the public key; keep the private key for `privateKey`.');
+    }
+    if (facts.family === 'RSA' && (facts.modulusLength ?? 0) < MIN_RSA_BITS) {
+      throw invalid(`\`${option}\` is an RSA key of ${facts.modulusLength} bits; RSA keys must have at least ${MIN_RSA_BITS} bits.`);
+    }
+  }
+  return { facts, forAlg };
+}
+
+/** Maps "no key for this token" to a 401 and "the key source is down" to a 503. */
+function mapResolverError(error: unknown): never {
+  if (error instanceof JwtGuardError) throw error;
+  if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) {
+    throw new JwtGuardError('key_not_found', 'No key matches the token.');
+  }
+  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid || error instanceof TypeError || (error instanceof errors.JOSEError && /fetch|response/i.test(error.message))) {
+    throw new JwtGuardError('key_source_unavailable', 'The key set could not be fetched.', { cause: error });
+  }
+  throw new JwtGuardError('key_source_unavailable', 'The key source failed.', { cause: error });
+}
+
+/**
+ * Validates and prepares every key option once: `secret`, `publicKey`, `privateKey`, `jwks`,
+ * `getKey`. Throws `invalid_options` for keys that are missing, empty, of the wrong kind, or too weak.
+ */
+export function resolveKeys(options: JwtGuardOptions): KeySet {
+  const { secret: secretInput, publicKey, privateKey, jwks, getKey } = options;
+  const secret = secretInput === undefined ? undefined : secretBytes(secretInput);
+  const pub = publicKey === undefined ? undefined : asymmetricKey(publicKey, 'publicKey');
+  const priv = privateKey === undefined ? undefined : asymmetricKey(privateKey, 'privateKey');
+  if (getKey !== undefined && typeof getKey !== 'function') throw invalid('`getKey` must be a function `(header, payload) => key`.');
+
+  let jwksResolver: ((header: JWTHeaderParameters, token: string) => Promise<JoseKey>) | undefined;
+  if (jwks !== undefined) {
+    if (typeof jwks === 'string' || jwks instanceof URL) {
+      let url: URL;
+      try {
+        url = new URL(jwks);
+      } catch {
+        throw invalid('`jwks` must be an absolute https URL of a JSON Web Key Set, or a `{ keys: [...] }` object.');
+      }
+      const remote = createRemoteJWKSet(url, options.jwksOptions);
+      jwksResolver = (header) => remote(header);
+    } else if (typeof jwks === 'object' && jwks !== null && Array.isArray((jwks as { keys?: unknown }).keys)) {
+      const local = createLocalJWKSet(jwks as { keys: JWK[] });
+      jwksResolver = (header) => local(header);
+    } else {
+      throw invalid('`jwks` must be a URL or a `{ keys: [...] }` JSON Web Key Set.');
+    }
+  }
+
+  if (secret === undefined && pub === undefined && priv === undefined && jwksResolver === undefined && getKey === undefined) {
+    throw invalid('a key is required: `secret` for HS256/384/512, `publicKey` (or `jwks`, or `getKey`) for RS/PS/ES/EdDSA. E.g. `jwtGuard({ secret: process.env.JWT_SECRET })`.');
+  }
+
+  const families = new Set<string>();
+  if (secret !== undefined) families.add('oct');
+  for (const key of [pub, priv]) if (key?.facts !== undefined) families.add(key.facts.family);
+  const verifier = pub ?? priv; // a private key can verify what it signs
+
+  return {
+    secret,
+    families,
+    dynamic: jwksResolver !== undefined || getKey !== undefined,
+    async verificationKey(header, token) {
+      const alg = header.alg as JwsAlgorithm;
+      try {
+        if (getKey !== undefined) {
+          const payload = decodePayload(token);
+          const key = await getKey(header, payload);
+          if (key === undefined || key === null) throw new JwtGuardError('key_not_found', 'No key matches the token.');
+          return (typeof key === 'string' ? new TextEncoder().encode(key) : key) as JoseKey;
+        }
+        if (isHmac(alg)) {
+          if (secret === undefined) throw new JwtGuardError('key_not_found', 'No key matches the token.');
+          return secret;
+        }
+        if (verifier !== undefined && (verifier.facts === undefined || verifier.facts.family === KEY_FAMILY[alg])) return await verifier.forAlg(alg);
+        if (jwksResolver !== undefined) return await jwksResolver(header, token);
+        throw new JwtGuardError('key_not_found', 'No key matches the token.');
+      } catch (error) {
+        return mapResolverError(error);
+      }
+    },
+    canSign(alg) {
+      if (isHmac(alg)) return secret !== undefined;
+      return priv !== undefined && (priv.facts === undefined || priv.facts.family === KEY_FAMILY[alg]);
+    },
+    async signingKey(alg) {
+      if (isHmac(alg) && secret !== undefined) return secret;
+      if (priv !== undefined) return priv.forAlg(alg);
+      throw new JwtGuardError('invalid_options', `jwtguard: signing with ${alg} needs ${isHmac(alg) ? '`secret`' : '`privateKey`'}.`);
+    },
+  };
+}
+
+function decodePayload(token: string): JWTPayload {
+  try {
+    const segment = token.split('.')[1] ?? '';
+    return JSON.parse(new TextDecoder().decode(base64urlBytes(segment))) as JWTPayload;
+  } catch {
+    return {};
+  }
+}
+
+/** @internal The key family an algorithm needs. */
+export const keyFamilyOf = (alg: JwsAlgorithm): string => KEY_FAMILY[alg];
+export type { KeyInput };
