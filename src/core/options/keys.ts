@@ -273,10 +273,12 @@ export function resolveKeys(options: JwtGuardOptions): KeySet {
       const alg = header.alg as JwsAlgorithm;
       try {
         if (getKey !== undefined) {
-          const payload = decodePayload(token);
-          const key = await getKey(header, payload);
+          const key = await getKey(header, decodePayload(token));
           if (key === undefined || key === null) throw new JwtGuardError('key_not_found', 'No key matches the token.');
-          return (typeof key === 'string' ? new TextEncoder().encode(key) : key) as JoseKey;
+          // A key that cannot serve the token's alg is the token's problem (401), not the server's.
+          return await resolvedKeyFor(key, alg).catch((error: unknown) => {
+            throw error instanceof JwtGuardError ? error : new JwtGuardError('key_not_found', 'No usable key for this token.');
+          });
         }
         if (isHmac(alg)) {
           if (secret === undefined) throw new JwtGuardError('key_not_found', 'No key matches the token.');
@@ -299,6 +301,30 @@ export function resolveKeys(options: JwtGuardOptions): KeySet {
       throw new JwtGuardError('invalid_options', `jwtguard: signing with ${alg} needs ${isHmac(alg) ? '`secret`' : '`privateKey`'}.`);
     },
   };
+}
+
+/**
+ * A `getKey` result, checked against the algorithm's family: a PEM or asymmetric key never becomes
+ * an HMAC secret (RS256→HS256 key confusion), and a secret never serves an asymmetric algorithm.
+ */
+async function resolvedKeyFor(key: unknown, alg: JwsAlgorithm): Promise<JoseKey> {
+  const noKey = (): never => {
+    throw new JwtGuardError('key_not_found', 'No usable key for this token.');
+  };
+  if (isHmac(alg)) {
+    if (typeof key === 'string') return key.includes('-----BEGIN') || key === '' ? noKey() : new TextEncoder().encode(key);
+    if (key instanceof Uint8Array) return key.byteLength > 0 ? key : noKey();
+    if (isJwk(key)) return key.kty === 'oct' ? ((await importJWK({ ...key, alg }, alg)) as JoseKey) : noKey();
+    if ((isKeyObject(key) || isCryptoKey(key)) && key.type === 'secret') return key as unknown as JoseKey;
+    return noKey();
+  }
+  if (typeof key === 'string') {
+    if (!key.includes('-----BEGIN') || /PRIVATE KEY/.test(key)) return noKey();
+    return key.includes('CERTIFICATE') ? importX509(key, alg) : importSPKI(key, alg);
+  }
+  if (isJwk(key)) return key.kty === 'oct' ? noKey() : ((await importJWK({ ...key, alg }, alg)) as JoseKey);
+  if ((isKeyObject(key) || isCryptoKey(key)) && key.type !== 'secret') return key as unknown as JoseKey;
+  return noKey();
 }
 
 function decodePayload(token: string): JWTPayload {
