@@ -72,7 +72,6 @@ const STATUS_BY_CODE: Readonly<Record<JwtGuardErrorCode, number>> = {
  * ```
  */
 export class JwtGuardError extends Error {
-  override readonly name = 'JwtGuardError';
   /** Stable machine-readable code. */
   readonly code: JwtGuardErrorCode;
   /** HTTP status this error maps to (401 for token failures). */
@@ -91,12 +90,22 @@ export class JwtGuardError extends Error {
   }
 
   constructor(code: JwtGuardErrorCode, message: string, options?: { claim?: string; cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    // A rejected token is an expected outcome, not a bug: skipping the stack trace makes a flood
+    // of bad tokens cost no more than good ones. Server-side errors keep their stack.
+    const stackTraceLimit = Error.stackTraceLimit;
+    if (STATUS_BY_CODE[code] === 401) Error.stackTraceLimit = 0;
+    try {
+      super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    } finally {
+      Error.stackTraceLimit = stackTraceLimit;
+    }
     this.code = code;
     this.status = STATUS_BY_CODE[code];
     this.claim = options?.claim;
   }
 }
+
+Object.defineProperty(JwtGuardError.prototype, 'name', { value: 'JwtGuardError', writable: true, configurable: true });
 
 /**
  * Type guard for {@link JwtGuardError}.

@@ -1,0 +1,78 @@
+/**
+ * Memory and flood behaviour of `verifyToken` (issue: bounded heap, invalid floods grow nothing):
+ * 1,000,000 distinct valid tokens, then 1,000,000 forged ones, through one options object with the
+ * default cache; heap measured after a full GC before and after each phase, and the time per
+ * token of each phase.
+ */
+import { createHmac } from 'node:crypto';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { normalizeOptions, verifyToken } from '../src/index.js';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+const SECRET = 'a-64-byte-test-secret-0123456789abcdef0123456789abcdef0123456789';
+const HEADER = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
+
+function token(i: number, forged: boolean): string {
+  const payload = Buffer.from(JSON.stringify({ sub: `user-${i}`, role: 'member', exp: Math.floor(Date.now() / 1000) + 3600 })).toString('base64url');
+  const input = `${HEADER}.${payload}`;
+  const signature = createHmac('sha256', forged ? 'not-the-secret' : SECRET).update(input).digest('base64url');
+  return `${input}.${signature}`;
+}
+
+const heapMb = (): number => {
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed / 1024 / 1024;
+};
+
+export interface MemoryRow {
+  readonly phase: string;
+  readonly tokens: number;
+  readonly nsPerToken: number;
+  readonly heapMb: number;
+  readonly growthMb: number;
+  readonly cacheEntries: number;
+}
+
+export async function runMemory(count = Number(process.env.BENCH_MEMORY_TOKENS ?? 1_000_000)): Promise<MemoryRow[]> {
+  const options = { secret: SECRET };
+  const cache = normalizeOptions(options).cache;
+  await verifyToken(token(-1, false), options);
+  const rows: MemoryRow[] = [];
+  const baseline = heapMb();
+  rows.push({ phase: 'baseline (guard built, 1 token)', tokens: 1, nsPerToken: 0, heapMb: baseline, growthMb: 0, cacheEntries: cache?.size ?? 0 });
+
+  for (const [phase, forged] of [['distinct valid tokens', false], ['distinct forged tokens (bad signature)', true], ['distinct valid tokens, again', false]] as const) {
+    let elapsed = 0n;
+    for (let i = 0; i < count; i++) {
+      const t = token(forged ? -i - 2 : i + (phase.endsWith('again') ? count : 0), forged);
+      const started = process.hrtime.bigint();
+      try {
+        await verifyToken(t, options);
+        if (forged) throw new Error('a forged token was accepted');
+      } catch (error) {
+        if (!forged) throw error;
+      }
+      elapsed += process.hrtime.bigint() - started;
+    }
+    const heap = heapMb();
+    rows.push({ phase, tokens: count, nsPerToken: Number(elapsed) / count, heapMb: heap, growthMb: heap - baseline, cacheEntries: cache?.size ?? 0 });
+  }
+  return rows;
+}
+
+export function memoryMarkdown(rows: readonly MemoryRow[]): string {
+  const lines = [
+    '| phase | tokens | ns/token (verify only) | heap after GC (MB) | growth vs baseline (MB) | cache entries |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map((r) => `| ${r.phase} | ${r.tokens.toLocaleString('en-US')} | ${r.nsPerToken ? Math.round(r.nsPerToken).toLocaleString('en-US') : '—'} | ${r.heapMb.toFixed(1)} | ${r.growthMb.toFixed(1)} | ${r.cacheEntries.toLocaleString('en-US')} |`),
+  ];
+  return lines.join('\n');
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  console.log(memoryMarkdown(await runMemory()));
+}
