@@ -76,14 +76,16 @@ export function resolveClaims(options: JwtGuardOptions): ClaimRules {
     if (nbf !== undefined && (typeof nbf !== 'number' || nbf > at + tolerance)) return false;
     if (exp !== undefined && (typeof exp !== 'number' || exp <= at - tolerance)) return false;
     if (maxTokenAge !== undefined) {
-      if (typeof iat !== 'number' || iat - tolerance > at || at - iat - tolerance > maxTokenAge) return false;
+      if (typeof iat !== 'number') return false;
+      const age = at - iat; // computed as jose does, so float rounding decides identically
+      if (age - tolerance > maxTokenAge || age < -tolerance) return false;
     }
     return true;
   };
 
   const accept = (header: JWTHeaderParameters, payload: JWTPayload, at: number): boolean => {
     if (expectedTyp !== undefined && (typeof header.typ !== 'string' || normalizeTyp(header.typ) !== expectedTyp)) return false;
-    for (const claim of present) if (!(claim in payload)) return false;
+    for (const claim of present) if (!Object.hasOwn(payload, claim)) return false;
     if (issuers !== undefined && !issuers.includes(payload.iss as string)) return false;
     if (subject !== undefined && payload.sub !== subject) return false;
     if (audiences !== undefined) {

@@ -6,8 +6,11 @@ import { JwtGuardError } from '../errors/jwt-guard-error.js';
  * `"1h"`. Returns whole or fractional seconds; throws `invalid_options` for anything else.
  */
 export function parseSeconds(value: unknown, option: string, { allowZero = false } = {}): number {
+  // "3600" would be read by ms as milliseconds; jose refuses unit-less strings, and so do we.
+  const unitless = typeof value === 'string' && /^\s*[-+]?[\d.]+\s*$/.test(value);
   const seconds =
-    typeof value === 'number' ? value
+    unitless ? Number.NaN
+    : typeof value === 'number' ? value
     : typeof value === 'string' ? ((ms(value as ms.StringValue) as number | undefined) ?? Number.NaN) / 1000
     : Number.NaN;
   if (!Number.isFinite(seconds) || seconds < 0 || (!allowZero && seconds === 0)) {

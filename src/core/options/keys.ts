@@ -246,7 +246,17 @@ export function resolveKeys(options: JwtGuardOptions): KeySet {
       } catch {
         throw invalid('`jwks` must be an absolute https URL of a JSON Web Key Set, or a `{ keys: [...] }` object.');
       }
-      const remote = createRemoteJWKSet(url, options.jwksOptions);
+      // Keys fetched in clear text could be swapped by anyone on the path; plain http only for this machine.
+      const local = url.hostname === 'localhost' || url.hostname === '127.0.0.1' || url.hostname === '[::1]';
+      if (url.protocol !== 'https:' && !(url.protocol === 'http:' && local)) {
+        throw invalid(`\`jwks\` must be an https URL (plain http is allowed only for localhost); got ${url.protocol}//${url.host}.`);
+      }
+      let remote: ReturnType<typeof createRemoteJWKSet>;
+      try {
+        remote = createRemoteJWKSet(url, options.jwksOptions);
+      } catch (error) {
+        throw invalid(`\`jwksOptions\` are invalid: ${(error as Error).message} (timeoutDuration, cooldownDuration and cacheMaxAge are non-negative milliseconds).`);
+      }
       jwksResolver = (header) => remote(header);
     } else if (typeof jwks === 'object' && jwks !== null && Array.isArray((jwks as { keys?: unknown }).keys)) {
       const local = createLocalJWKSet(jwks as { keys: JWK[] });

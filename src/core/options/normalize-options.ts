@@ -231,7 +231,9 @@ export function normalizeOptions(options: JwtGuardOptions): NormalizedOptions {
     isPublic: normalizePublicPaths(options.publicPaths),
     isRevoked: options.isRevoked,
     maxTokenLength: normalizeCount(options.maxTokenLength, 'maxTokenLength', DEFAULT_MAX_TOKEN_LENGTH, 16),
-    cache: cacheSize > 0 ? new VerifiedTokenCache(cacheSize, claims.stillValid) : undefined,
+    // Keys from jwks / getKey can be withdrawn at run time (rotation after a compromise); a cached
+    // verdict would outlive that, so only tokens verified with configured keys are cached.
+    cache: cacheSize > 0 && !keys.dynamic ? new VerifiedTokenCache(cacheSize, claims.stillValid) : undefined,
     fastPath,
   });
   normalizedByOptions.set(options, normalized);

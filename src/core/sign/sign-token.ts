@@ -16,7 +16,7 @@ export async function signWith(payload: JWTPayload, config: NormalizedOptions): 
     throw new JwtGuardError('sign_failed', 'The payload\'s "exp" must be a number of seconds since the epoch.', { claim: 'exp' });
   }
   const now = Math.floor(Date.now() / 1000);
-  const jwt = new SignJWT({ ...payload, iat: now }).setProtectedHeader({ alg, typ: 'JWT', ...(config.kid !== undefined && { kid: config.kid }) });
+  const jwt = new SignJWT({ ...payload, iat: now }).setProtectedHeader({ alg, typ: config.claims.jose.typ ?? 'JWT', ...(config.kid !== undefined && { kid: config.kid }) });
   if (payload.exp === undefined && config.expiresInSeconds !== undefined) jwt.setExpirationTime(now + config.expiresInSeconds);
   if (payload.nbf === undefined && config.notBeforeSeconds !== undefined) jwt.setNotBefore(now + config.notBeforeSeconds);
   const { issuer, audience } = config.claims.jose;
