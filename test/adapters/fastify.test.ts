@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
 import fastify4 from 'fastify4';
 import { jwtGuard } from '../../src/adapters/fastify.js';
-import { JwtGuardError } from '../../src/index.js';
+import { JwtGuardError, type JwtGuardOptions } from '../../src/index.js';
 import { LOGIN_USER } from '../conformance/harness.js';
 import { decodePayload, hmacToken, STRONG_SECRET } from '../support/tokens.js';
 
@@ -193,6 +193,122 @@ describe('fastify adapter', () => {
     const { token } = (await response.json()) as { token: string };
     assert.equal(response.status, 200);
     assert.equal(decodePayload(token).userId, 123);
+    await app.close();
+  });
+});
+
+describe('fastify adapter: credentialsRequired, publicPaths, isRevoked, forwardErrors', () => {
+  const FORWARD: JwtGuardOptions = {
+    secret: STRONG_SECRET,
+    forwardErrors: true,
+    isRevoked: async (payload) => {
+      if (payload.sub === 'store-down') throw new Error('store down');
+      return payload.sub === 'revoked-user';
+    },
+  };
+
+  test('forwardErrors: the error handler receives the JwtGuardError (statusCode, code); neither the body parser nor the route runs', async () => {
+    const app = Fastify();
+    await app.register(jwtGuard, FORWARD);
+    const seen: unknown[] = [];
+    app.setErrorHandler((error, _request, reply) => {
+      seen.push(error);
+      const { statusCode, code } = error as JwtGuardError;
+      return reply.code(statusCode).send({ handled: code });
+    });
+    let runs = 0;
+    app.post('/things', async () => {
+      runs += 1;
+      return { ok: true };
+    });
+
+    const missing = await app.inject({ method: 'POST', url: '/things', headers: { 'content-type': 'application/json' }, payload: '{not json' });
+    assert.equal(missing.statusCode, 401);
+    assert.deepEqual(missing.json(), { handled: 'token_missing' });
+    const [error] = seen;
+    assert.ok(error instanceof JwtGuardError);
+    assert.equal(error.statusCode, 401);
+    assert.equal(error.status, 401);
+    assert.equal(error.code, 'token_missing');
+
+    const revoked = await app.inject({ method: 'POST', url: '/things', headers: { authorization: `Bearer ${await hmacToken({ sub: 'revoked-user' })}` }, payload: {} });
+    assert.equal(revoked.statusCode, 401);
+    assert.deepEqual(revoked.json(), { handled: 'token_revoked' });
+
+    const down = await app.inject({ method: 'POST', url: '/things', headers: { authorization: `Bearer ${await hmacToken({ sub: 'store-down' })}` }, payload: {} });
+    assert.equal(down.statusCode, 503);
+    assert.deepEqual(down.json(), { handled: 'revocation_unavailable' });
+    assert.equal((seen[2] as JwtGuardError).statusCode, 503);
+    assert.equal(runs, 0);
+
+    const ok = await app.inject({ method: 'POST', url: '/things', headers: { authorization: `Bearer ${await hmacToken({ sub: 'alice' })}` }, payload: {} });
+    assert.equal(ok.statusCode, 200);
+    assert.equal(runs, 1);
+    await app.close();
+  });
+
+  test('forwardErrors without a custom error handler: Fastify’s default one answers with the error’s statusCode and code', async () => {
+    const app = Fastify();
+    await app.register(jwtGuard, FORWARD);
+    app.get('/me', async (request) => ({ user: request.user }));
+
+    const missing = await app.inject({ url: '/me' });
+    assert.equal(missing.statusCode, 401);
+    assert.deepEqual(missing.json(), { statusCode: 401, code: 'token_missing', error: 'Unauthorized', message: 'No token was provided.' });
+
+    const down = await app.inject({ url: '/me', headers: { authorization: `Bearer ${await hmacToken({ sub: 'store-down' })}` } });
+    assert.equal(down.statusCode, 503);
+    assert.equal(down.json().code, 'revocation_unavailable');
+    assert.doesNotMatch(down.body, /store down/);
+    await app.close();
+  });
+
+  test('forwardErrors on Fastify 4: the error handler receives the JwtGuardError too', async () => {
+    const app = fastify4();
+    await app.register(jwtGuard as never, FORWARD);
+    app.setErrorHandler((error, _request, reply) => {
+      const { statusCode, code } = error as unknown as JwtGuardError;
+      return reply.code(statusCode).send({ handled: code, isJwtGuardError: error instanceof JwtGuardError });
+    });
+    app.get('/me', async () => ({ ok: true }));
+    const response = await app.inject({ url: '/me', headers: { authorization: 'Bearer abc.def' } });
+    assert.equal(response.statusCode, 401);
+    assert.deepEqual(response.json(), { handled: 'token_malformed', isJwtGuardError: true });
+    await app.close();
+  });
+
+  test('credentialsRequired: false leaves request.user undefined for an anonymous request, and still refuses a bad token', async () => {
+    const app = Fastify();
+    await app.register(jwtGuard, { secret: STRONG_SECRET, credentialsRequired: false });
+    let seen: unknown = 'not called';
+    app.get('/me', async (request) => {
+      seen = request.user;
+      return { anonymous: request.user === undefined };
+    });
+    const anonymous = await app.inject({ url: '/me' });
+    assert.equal(anonymous.statusCode, 200);
+    assert.deepEqual(anonymous.json(), { anonymous: true });
+    assert.equal(seen, undefined);
+    const bad = await app.inject({ url: '/me', headers: { authorization: 'Bearer abc.def' } });
+    assert.equal(bad.statusCode, 401);
+    assert.equal(bad.json().error, 'token_malformed');
+    await app.close();
+  });
+
+  test('publicPaths are matched against the full path, including the prefix of the plugin the guard is registered in', async () => {
+    const app = Fastify();
+    await app.register(
+      async (v1) => {
+        await v1.register(jwtGuard, { secret: STRONG_SECRET, publicPaths: ['/v1/health'] });
+        v1.get('/health', async () => ({ up: true }));
+        v1.get('/me', async (request) => ({ user: request.user }));
+      },
+      { prefix: '/v1' },
+    );
+    const health = await app.inject({ url: '/v1/health?verbose=1' });
+    assert.equal(health.statusCode, 200);
+    assert.deepEqual(health.json(), { up: true });
+    assert.equal((await app.inject({ url: '/v1/me' })).statusCode, 401);
     await app.close();
   });
 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import { jwtGuard, type JwtGuardEnv } from '../../src/adapters/hono.js';
 import defaultExport from '../../src/adapters/hono.js';
 import { JwtGuardError, type JwtGuardOptions, type JwtGuardPayload } from '../../src/index.js';
@@ -179,5 +180,144 @@ describe('hono adapter', () => {
     // No Node globals in the adapter's code (comments stripped).
     const code = readFileSync(join(ROOT, 'src/adapters/hono.ts'), 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
     assert.doesNotMatch(code, /\bBuffer\b|\bprocess\b|\b__dirname\b|\brequire\(/);
+  });
+});
+
+describe('hono adapter: credentialsRequired, publicPaths, isRevoked, forwardErrors', () => {
+  const FORWARD: JwtGuardOptions = {
+    secret: STRONG_SECRET,
+    forwardErrors: true,
+    isRevoked: (payload) => {
+      if (payload.sub === 'store-down') throw new Error('store down');
+      return payload.sub === 'revoked-user';
+    },
+  };
+
+  /** An app with the forwarding guard and a route that counts its runs. */
+  function forwardingApp(): { app: Hono<JwtGuardEnv>; runs: () => number } {
+    const app = new Hono<JwtGuardEnv>();
+    let runs = 0;
+    app.use('*', jwtGuard(FORWARD));
+    app.get('/api/me', (c) => {
+      runs += 1;
+      return c.json({ user: c.get('jwtPayload') });
+    });
+    return { app, runs: () => runs };
+  }
+
+  test('forwardErrors without app.onError: Hono answers the HTTPException’s own response, the ready 401 JSON with its challenge', async () => {
+    const { app, runs } = forwardingApp();
+
+    const missing = await app.request('/api/me');
+    assert.equal(missing.status, 401);
+    assert.equal(missing.headers.get('www-authenticate'), 'Bearer');
+    assert.equal(missing.headers.get('cache-control'), 'no-store');
+    assert.match(missing.headers.get('content-type') ?? '', /^application\/json/);
+    assert.deepEqual(await missing.json(), { error: 'token_missing', message: 'No token was provided.' });
+
+    const malformed = await app.request('/api/me', bearer('abc.def'));
+    assert.equal(malformed.status, 401);
+    assert.match(malformed.headers.get('www-authenticate') ?? '', /^Bearer error="invalid_token"/);
+    assert.equal(((await malformed.json()) as { error: string }).error, 'token_malformed');
+
+    const unavailable = await app.request('/api/me', bearer(await hmacToken({ sub: 'store-down' })));
+    assert.equal(unavailable.status, 503);
+    assert.equal(unavailable.headers.get('www-authenticate'), null);
+    assert.equal(((await unavailable.json()) as { error: string }).error, 'revocation_unavailable');
+    assert.equal(runs(), 0);
+  });
+
+  test('forwardErrors: app.onError gets an HTTPException carrying the ready response, with the JwtGuardError as cause', async () => {
+    const { app, runs } = forwardingApp();
+    const seen: unknown[] = [];
+    app.onError((error, c) => {
+      seen.push(error);
+      return error instanceof HTTPException ? error.getResponse() : c.text('unexpected', 500);
+    });
+
+    const response = await app.request('/api/me', bearer(await hmacToken({ sub: 'revoked-user' })));
+    assert.equal(response.status, 401);
+    assert.match(response.headers.get('www-authenticate') ?? '', /^Bearer error="invalid_token"/);
+    assert.equal(((await response.json()) as { error: string }).error, 'token_revoked');
+
+    const [error] = seen;
+    assert.ok(error instanceof HTTPException);
+    assert.equal(error.status, 401);
+    assert.ok(error.cause instanceof JwtGuardError);
+    assert.equal(error.cause.code, 'token_revoked');
+    assert.equal(error.cause.statusCode, 401);
+    assert.equal(error.cause.expose, true);
+    assert.equal(error.message, error.cause.message);
+
+    await app.request('/api/me', bearer(await hmacToken({ sub: 'store-down' })));
+    const failed = seen[1] as HTTPException;
+    assert.equal(failed.status, 503);
+    const cause = failed.cause as JwtGuardError;
+    assert.equal(cause.code, 'revocation_unavailable');
+    assert.equal(cause.expose, false);
+    assert.equal((cause.cause as Error).message, 'store down', 'the hook’s error is kept as the cause, for logs');
+    assert.equal(runs(), 0);
+  });
+
+  test('forwardErrors: outer middleware sees the handled failure as c.error and c.res, and a valid token still reaches the route', async () => {
+    const app = new Hono<JwtGuardEnv>();
+    let outerError: unknown;
+    let outerStatus: number | undefined;
+    app.use('*', async (c, next) => {
+      await next();
+      outerError = c.error;
+      outerStatus = c.res.status;
+    });
+    app.use('*', jwtGuard(FORWARD));
+    app.get('/api/me', (c) => c.json({ user: c.get('jwtPayload') }));
+
+    assert.equal((await app.request('/api/me', bearer('abc.def'))).status, 401);
+    assert.ok(outerError instanceof HTTPException);
+    assert.equal(outerStatus, 401);
+
+    const ok = await app.request('/api/me', bearer(await hmacToken({ ...USER, sub: 'alice' })));
+    assert.equal(ok.status, 200);
+    assert.equal(((await ok.json()) as { user: { sub: string } }).user.sub, 'alice');
+    assert.equal(outerError, undefined);
+  });
+
+  test('credentialsRequired: false leaves c.get("jwtPayload") unset for an anonymous request, set for a valid token', async () => {
+    const app = new Hono<JwtGuardEnv>();
+    app.use('*', jwtGuard({ secret: STRONG_SECRET, credentialsRequired: false }));
+    app.get('/api/me', (c) => c.json({ anonymous: c.get('jwtPayload') === undefined, user: c.get('jwtPayload') }));
+
+    assert.deepEqual(await (await app.request('/api/me')).json(), { anonymous: true });
+    const signedIn = (await (await app.request('/api/me', bearer(await hmacToken(USER)))).json()) as { anonymous: boolean; user: Record<string, unknown> };
+    assert.equal(signedIn.anonymous, false);
+    assert.equal(signedIn.user.userId, 7);
+    assert.equal((await app.request('/api/me', bearer('abc.def'))).status, 401);
+  });
+
+  test('publicPaths are matched against the full path of the absolute request URL, also when mounted on a sub-path', async () => {
+    const app = new Hono<JwtGuardEnv>();
+    app.use('/api/*', jwtGuard({ secret: STRONG_SECRET, publicPaths: ['/api/health', '/api/docs/*'] }));
+    app.get('/api/health', (c) => c.text('up'));
+    app.get('/api/docs/intro', (c) => c.text('docs'));
+    app.get('/api/me', (c) => c.json({ user: c.get('jwtPayload') }));
+
+    const health = await app.request('http://example.test/api/health?verbose=1');
+    assert.equal(health.status, 200);
+    assert.equal(await health.text(), 'up');
+    assert.equal((await app.request('/api/docs/intro')).status, 200);
+    assert.equal((await app.request('/api/me')).status, 401);
+    assert.equal((await app.request('/health')).status, 404);
+  });
+
+  test('isRevoked gets the verified payload and the exact token', async () => {
+    const calls: Array<[JwtGuardPayload, string]> = [];
+    const app = new Hono<JwtGuardEnv>();
+    app.use('*', jwtGuard({ secret: STRONG_SECRET, isRevoked: async (payload, token) => (calls.push([payload, token]), false) }));
+    app.get('/api/me', (c) => c.json({ user: c.get('jwtPayload') }));
+
+    const token = await hmacToken({ ...USER, sub: 'alice' });
+    assert.equal((await app.request('/api/me', bearer(token))).status, 200);
+    assert.equal(calls.length, 1);
+    assert.equal(calls[0]?.[0].sub, 'alice');
+    assert.equal(calls[0]?.[1], token);
   });
 });

@@ -232,3 +232,110 @@ describe('koa adapter on Koa 2 (koa2)', () => {
     });
   });
 });
+
+describe('koa adapter: forwardErrors and credentialsRequired', () => {
+  const FORWARD: JwtGuardOptions = {
+    secret: STRONG_SECRET,
+    forwardErrors: true,
+    isRevoked: async (payload) => {
+      if (payload.sub === 'store-down') throw new Error('store down');
+      return payload.sub === 'revoked-user';
+    },
+  };
+  const bearer = async (sub: string) => ({ authorization: `Bearer ${await hmacToken({ sub })}` });
+
+  test('forwardErrors: the JwtGuardError is thrown to upstream middleware with status and expose; downstream never runs', async () => {
+    const app = new Koa();
+    const seen: unknown[] = [];
+    app.use(async (ctx, next) => {
+      try {
+        await next();
+      } catch (error) {
+        seen.push(error);
+        ctx.status = (error as JwtGuardError).status;
+        ctx.body = { handled: (error as JwtGuardError).code };
+      }
+    });
+    app.use(jwtGuard(FORWARD));
+    let runs = 0;
+    app.use(async (ctx) => {
+      runs += 1;
+      ctx.body = { user: ctx.state.user };
+    });
+    const server = await serve(app);
+    try {
+      const missing = await fetch(`${server.url}/api/me`);
+      assert.equal(missing.status, 401);
+      assert.deepEqual(await missing.json(), { handled: 'token_missing' });
+      const revoked = await fetch(`${server.url}/api/me`, { headers: await bearer('revoked-user') });
+      assert.equal(revoked.status, 401);
+      assert.deepEqual(await revoked.json(), { handled: 'token_revoked' });
+      const down = await fetch(`${server.url}/api/me`, { headers: await bearer('store-down') });
+      assert.equal(down.status, 503);
+      assert.deepEqual(await down.json(), { handled: 'revocation_unavailable' });
+      assert.equal(runs, 0);
+
+      assert.equal(seen.length, 3);
+      for (const error of seen) assert.ok(error instanceof JwtGuardError);
+      const [first, , last] = seen as JwtGuardError[];
+      assert.equal(first?.expose, true);
+      assert.equal(last?.status, 503);
+      assert.equal(last?.expose, false);
+
+      const ok = await fetch(`${server.url}/api/me`, { headers: await bearer('alice') });
+      assert.equal(ok.status, 200);
+      assert.equal(((await ok.json()) as { user: { sub: string } }).user.sub, 'alice');
+      assert.equal(runs, 1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  for (const [name, KoaClass] of [['Koa 3', Koa], ['Koa 2', Koa2 as typeof Koa]] as const) {
+    test(`forwardErrors without an error-handling middleware (${name}): Koa’s own handler uses err.status, and shows the message only when err.expose`, async () => {
+      const app = new KoaClass();
+      const emitted: unknown[] = [];
+      app.on('error', (error: unknown) => emitted.push(error));
+      app.use(jwtGuard(FORWARD));
+      app.use(async (ctx) => {
+        ctx.body = 'secret';
+      });
+      const server = await serve(app);
+      try {
+        const missing = await fetch(`${server.url}/api/me`);
+        assert.equal(missing.status, 401);
+        assert.equal(await missing.text(), 'No token was provided.');
+        const down = await fetch(`${server.url}/api/me`, { headers: await bearer('store-down') });
+        assert.equal(down.status, 503);
+        assert.equal(await down.text(), 'Service Unavailable');
+        assert.deepEqual(
+          emitted.map((error) => (error as JwtGuardError).code),
+          ['token_missing', 'revocation_unavailable'],
+        );
+      } finally {
+        await server.close();
+      }
+    });
+  }
+
+  test('credentialsRequired: false leaves ctx.state.user undefined for an anonymous request, and still refuses a bad token', async () => {
+    let seen: unknown = 'not called';
+    const server = await appWith(
+      async (ctx) => {
+        seen = ctx.state.user;
+        ctx.body = { anonymous: ctx.state.user === undefined };
+      },
+      { secret: STRONG_SECRET, credentialsRequired: false },
+    );
+    try {
+      const anonymous = await fetch(`${server.url}/api/me`);
+      assert.deepEqual(await anonymous.json(), { anonymous: true });
+      assert.equal(seen, undefined);
+      const bad = await fetch(`${server.url}/api/me`, { headers: { authorization: 'Bearer abc.def' } });
+      assert.equal(bad.status, 401);
+      assert.equal(((await bad.json()) as { error: string }).error, 'token_malformed');
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -8,11 +8,26 @@ import type { JwtGuardOptions } from '../../src/index.js';
  *   The query parameter `mode` picks how the route writes its answer (see {@link LoginMode}).
  * - `GET /api/me` answers 200 `{ user: <payload the adapter exposes> }`.
  * - `GET /api/auth/login/x` answers 200 `{ ok: true }` (it is not the auth path, so it is guarded).
- * - `GET /api/boom` throws `new Error('boom')`; the app's error handler answers 500 `{ error: 'handled' }`.
+ * - `GET /api/boom` throws `new Error('boom')`.
+ *
+ * The app's own error handler (Express error middleware, Fastify `setErrorHandler`, a Koa
+ * try/catch middleware registered before the guard, Hono `app.onError`) reveals what reached it:
+ * it answers status `err.status ?? err.statusCode ?? 500` with `{ error: 'handled', code: err.code }`.
+ * So `/api/boom` gives 500 `{ error: 'handled' }` (a plain Error has no code), and a failure the
+ * guard forwards under `forwardErrors: true` gives e.g. 401 `{ error: 'handled', code: 'token_missing' }`.
+ * On Hono a forwarded failure is an `HTTPException`: the handler answers with the status of its
+ * ready response (`err.getResponse().status`) and the code of its `cause`, the JwtGuardError.
  */
 export interface AdapterHarness {
   readonly name: string;
   start(options: JwtGuardOptions): Promise<RunningServer>;
+}
+
+/** What a harness error handler reads from whatever reached it (a JwtGuardError, a plain Error, ...). */
+export interface HandledError {
+  readonly status?: number;
+  readonly statusCode?: number;
+  readonly code?: string;
 }
 
 export interface RunningServer {

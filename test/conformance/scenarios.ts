@@ -1,7 +1,31 @@
 import assert from 'node:assert/strict';
-import type { JwtGuardOptions } from '../../src/index.js';
+import { randomUUID } from 'node:crypto';
+import type { JwtGuardOptions, JwtGuardPayload } from '../../src/index.js';
 import { decodePayload, hmacToken, now, SEED_SECRET, STRONG_SECRET, tamper, unsecuredToken } from '../support/tokens.js';
 import { LOGIN_USER, type LoginMode } from './harness.js';
+
+/** `sub` values the revocation hooks below single out. */
+const REVOKED_SUB = 'revoked-user';
+/** The hook fails (throws, or rejects in the async variant) for this subject: the store is down. */
+const STORE_DOWN_SUB = 'store-down';
+/** The hook answers neither `true` nor `false` for this subject. */
+const UNDECIDED_SUB = 'undecided';
+/** `jti`s revoked while the test runs, to prove a revocation takes effect on a cached token at once. */
+const revokedJtis = new Set<unknown>();
+/** How many times the revocation hooks saw each token: proves they run on every request, cache hits included. */
+const revocationCalls = new Map<string, number>();
+
+function revocationVerdict(payload: JwtGuardPayload, token: string): boolean {
+  revocationCalls.set(token, (revocationCalls.get(token) ?? 0) + 1);
+  if (payload.sub === STORE_DOWN_SUB) throw new Error('revocation store down at db.internal:5432');
+  if (payload.sub === UNDECIDED_SUB) return undefined as unknown as boolean;
+  return payload.sub === REVOKED_SUB || revokedJtis.has(payload.jti);
+}
+
+async function asyncRevocationVerdict(payload: JwtGuardPayload, token: string): Promise<boolean> {
+  await new Promise((resolve) => setTimeout(resolve, 1));
+  return revocationVerdict(payload, token); // a throw here becomes a rejection
+}
 
 /** Named option sets; each adapter starts one server per preset. */
 export const PRESETS = {
@@ -12,6 +36,19 @@ export const PRESETS = {
   sources: { secret: STRONG_SECRET, header: 'X-Token', cookie: 'jwt', query: 'token' },
   delay: { secret: STRONG_SECRET, delay: '150ms' },
   preflight: { secret: STRONG_SECRET, guardPreflight: true },
+  anonymous: { secret: STRONG_SECRET, credentialsRequired: false },
+  /** An exact public path. */
+  public: { secret: STRONG_SECRET, publicPaths: ['/api/auth/login/x'] },
+  /** A public prefix and a public RegExp. */
+  publicPatterns: { secret: STRONG_SECRET, publicPaths: ['/api/auth/login/*', /^\/api\/bo+m$/] },
+  /** A public predicate that looks at the method too. */
+  publicPredicate: { secret: STRONG_SECRET, publicPaths: ({ method, path }) => method === 'GET' && path === '/api/auth/login/x' },
+  revocation: { secret: STRONG_SECRET, isRevoked: revocationVerdict },
+  revocationAsync: { secret: STRONG_SECRET, isRevoked: asyncRevocationVerdict },
+  /** Failures decided synchronously (no delay, sync hook): the adapters' direct path. */
+  forward: { secret: STRONG_SECRET, forwardErrors: true, isRevoked: revocationVerdict },
+  /** With a delay every failure settles asynchronously: the adapters' promise path. */
+  forwardDelayed: { secret: STRONG_SECRET, forwardErrors: true, delay: '60ms' },
 } satisfies Record<string, JwtGuardOptions>;
 
 export type PresetName = keyof typeof PRESETS;
@@ -38,6 +75,15 @@ function get(ctx: ScenarioContext, path: string, headers: Record<string, string>
   return fetch(`${ctx.url}${path}`, { headers });
 }
 
+function getWith(ctx: ScenarioContext, path: string, token: string): Promise<Response> {
+  return get(ctx, path, { authorization: `Bearer ${token}` });
+}
+
+/** A fresh HS256 token (STRONG_SECRET) for `sub`, unique per call so it starts outside the verified-token cache. */
+function userToken(sub: string, claims: Record<string, unknown> = {}): Promise<string> {
+  return hmacToken({ ...LOGIN_USER, sub, jti: randomUUID(), ...claims });
+}
+
 async function expectUnauthorized(response: Response, code: string): Promise<void> {
   const body = (await response.json()) as { error: string; message: string };
   assert.equal(response.status, 401);
@@ -47,6 +93,42 @@ async function expectUnauthorized(response: Response, code: string): Promise<voi
   const challenge = response.headers.get('www-authenticate') ?? '';
   if (code === 'token_missing') assert.equal(challenge, 'Bearer');
   else assert.match(challenge, /^Bearer error="invalid_token"/);
+}
+
+/** A non-401 failure (503 for a failing revocation store): JSON, no challenge, not cacheable, no internals. */
+async function expectUnavailable(response: Response, code: string): Promise<void> {
+  const text = await response.text();
+  assert.equal(response.status, 503, text);
+  const body = JSON.parse(text) as { error: string; message: string };
+  assert.deepEqual(Object.keys(body), ['error', 'message']);
+  assert.equal(body.error, code);
+  assert.equal(typeof body.message, 'string');
+  assert.match(response.headers.get('content-type') ?? '', /^application\/json/);
+  assert.equal(response.headers.get('cache-control'), 'no-store');
+  assert.equal(response.headers.get('www-authenticate'), null);
+  assert.doesNotMatch(text, /store down|db\.internal/, 'the hook’s own error must not reach the client');
+}
+
+/** The answer of the app's own error handler (see harness.ts): exactly `{ error: 'handled', code }`. */
+async function expectHandled(response: Response, status: number, code?: string): Promise<void> {
+  const text = await response.text();
+  assert.equal(response.status, status, text);
+  assert.deepEqual(JSON.parse(text), code === undefined ? { error: 'handled' } : { error: 'handled', code });
+}
+
+/** /api/me answered by the route for an anonymous request: 200 and no user at all. */
+async function expectAnonymous(response: Response): Promise<void> {
+  const text = await response.text();
+  assert.equal(response.status, 200, text);
+  assert.deepEqual(JSON.parse(text), {});
+  assert.equal(response.headers.get('www-authenticate'), null);
+}
+
+/** The unguarded-looking route `/api/auth/login/x` answered by the route itself. */
+async function expectPublicRoute(response: Response): Promise<void> {
+  const text = await response.text();
+  assert.equal(response.status, 200, text);
+  assert.deepEqual(JSON.parse(text), { ok: true });
 }
 
 /** Logs in and checks the answer is exactly `{ token }` with a correct Content-Length; returns the token. */
@@ -111,6 +193,68 @@ function rejectedTokenScenario(name: string, code: string, makeToken: () => Prom
 }
 
 const validSeedToken = (claims = {}) => hmacToken({ ...LOGIN_USER, ...claims }, SEED_SECRET, 'HS512');
+
+/** The same revocation behaviour, with a synchronous and with an async `isRevoked`. */
+function revocationScenarios(preset: 'revocation' | 'revocationAsync'): Scenario[] {
+  const kind = preset === 'revocation' ? 'sync hook' : 'async hook';
+  const failure = preset === 'revocation' ? 'throws' : 'rejects';
+  return [
+    {
+      name: `revocation (${kind}): a revoked token → 401 token_revoked with an invalid_token challenge, again on the cached second request`,
+      preset,
+      async run(ctx) {
+        const token = await userToken(REVOKED_SUB);
+        await expectUnauthorized(await getWith(ctx, '/api/me', token), 'token_revoked');
+        await expectUnauthorized(await getWith(ctx, '/api/me', token), 'token_revoked');
+        assert.equal(revocationCalls.get(token), 2, 'isRevoked runs on every request, cache hits included');
+      },
+    },
+    {
+      name: `revocation (${kind}): other users pass, and the hook sees each of their requests`,
+      preset,
+      async run(ctx) {
+        const token = await userToken('alice');
+        await expectMe(await getWith(ctx, '/api/me', token), { ...LOGIN_USER, sub: 'alice' });
+        await expectMe(await getWith(ctx, '/api/me', token), { ...LOGIN_USER, sub: 'alice' });
+        assert.equal(revocationCalls.get(token), 2);
+      },
+    },
+    {
+      name: `revocation (${kind}): revoking a token that is already cached refuses its very next request`,
+      preset,
+      async run(ctx) {
+        const token = await userToken('bob');
+        await expectMe(await getWith(ctx, '/api/me', token), { sub: 'bob' });
+        revokedJtis.add(decodePayload(token).jti);
+        await expectUnauthorized(await getWith(ctx, '/api/me', token), 'token_revoked');
+      },
+    },
+    {
+      name: `revocation (${kind}): a hook that ${failure} → 503 revocation_unavailable (fail closed, twice), without leaking its error`,
+      preset,
+      async run(ctx) {
+        const token = await userToken(STORE_DOWN_SUB);
+        await expectUnavailable(await getWith(ctx, '/api/me', token), 'revocation_unavailable');
+        await expectUnavailable(await getWith(ctx, '/api/me', token), 'revocation_unavailable');
+      },
+    },
+    {
+      name: `revocation (${kind}): a hook answering neither true nor false → 503 revocation_unavailable`,
+      preset,
+      run: async (ctx) => expectUnavailable(await getWith(ctx, '/api/me', await userToken(UNDECIDED_SUB)), 'revocation_unavailable'),
+    },
+    {
+      name: `revocation (${kind}): the hook never sees an unverified token: a forged one → 401 signature_invalid, a missing one → token_missing`,
+      preset,
+      async run(ctx) {
+        const forged = tamper(await userToken('alice'), { sub: REVOKED_SUB });
+        await expectUnauthorized(await getWith(ctx, '/api/me', forged), 'signature_invalid');
+        assert.equal(revocationCalls.get(forged), undefined);
+        await expectUnauthorized(await get(ctx, '/api/me'), 'token_missing');
+      },
+    },
+  ];
+}
 
 /** The one table every adapter must pass, unchanged. */
 export const SCENARIOS: readonly Scenario[] = [
@@ -207,8 +351,7 @@ export const SCENARIOS: readonly Scenario[] = [
     preset: 'seed',
     async run(ctx) {
       const response = await get(ctx, '/api/boom', { authorization: `Bearer ${await validSeedToken()}` });
-      assert.equal(response.status, 500);
-      assert.deepEqual(await response.json(), { error: 'handled' });
+      await expectHandled(response, 500);
     },
   },
   {
@@ -281,6 +424,131 @@ export const SCENARIOS: readonly Scenario[] = [
         assert.ok(performance.now() - started >= 145, 'failure answered before the delay');
       }
       await expectMe(await get(ctx, '/api/me', { authorization: `Bearer ${await hmacToken(LOGIN_USER)}` }), LOGIN_USER);
+    },
+  },
+  {
+    name: 'anonymous: credentialsRequired: false lets a request without a token through with no payload',
+    preset: 'anonymous',
+    run: async (ctx) => expectAnonymous(await get(ctx, '/api/me')),
+  },
+  {
+    name: 'anonymous: another auth scheme (Basic) carries no JWT, so the request is anonymous too',
+    preset: 'anonymous',
+    run: async (ctx) => expectAnonymous(await get(ctx, '/api/me', { authorization: 'Basic YWxpY2U6d29uZGVybGFuZA==' })),
+  },
+  {
+    name: 'anonymous: a present but invalid token is still refused (malformed, forged, expired), never downgraded to anonymous',
+    preset: 'anonymous',
+    async run(ctx) {
+      await expectUnauthorized(await getWith(ctx, '/api/me', 'abc.def'), 'token_malformed');
+      await expectUnauthorized(await getWith(ctx, '/api/me', tamper(await userToken('alice'), { role: 'root' })), 'signature_invalid');
+      await expectUnauthorized(await getWith(ctx, '/api/me', await userToken('alice', { exp: now() - 60 })), 'token_expired');
+    },
+  },
+  {
+    name: 'anonymous: a valid token still yields its payload',
+    preset: 'anonymous',
+    run: async (ctx) => expectMe(await getWith(ctx, '/api/me', await userToken('alice')), { ...LOGIN_USER, sub: 'alice' }),
+  },
+  {
+    name: 'publicPaths (exact): the public route answers without a token, with or without a query string; /api/me still needs one',
+    preset: 'public',
+    async run(ctx) {
+      await expectPublicRoute(await get(ctx, '/api/auth/login/x'));
+      await expectPublicRoute(await get(ctx, '/api/auth/login/x?a=1&token=x'));
+      await expectUnauthorized(await get(ctx, '/api/me'), 'token_missing');
+      await expectMe(await getWith(ctx, '/api/me', await userToken('alice')), { sub: 'alice' });
+    },
+  },
+  {
+    name: 'publicPaths (exact): a trailing slash or a longer path is not the public path and is guarded',
+    preset: 'public',
+    async run(ctx) {
+      await expectUnauthorized(await get(ctx, '/api/auth/login/x/'), 'token_missing');
+      await expectUnauthorized(await get(ctx, '/api/auth/login/xy'), 'token_missing');
+    },
+  },
+  {
+    name: 'publicPaths: a public route does not look at the token, so even an invalid one does not refuse it',
+    preset: 'public',
+    run: async (ctx) => expectPublicRoute(await getWith(ctx, '/api/auth/login/x', 'abc.def')),
+  },
+  {
+    name: 'publicPaths (prefix "/…/*"): paths under the prefix are public, a sibling sharing its letters is not; /api/me still needs a token',
+    preset: 'publicPatterns',
+    async run(ctx) {
+      await expectPublicRoute(await get(ctx, '/api/auth/login/x'));
+      await expectUnauthorized(await get(ctx, '/api/auth/loginx'), 'token_missing');
+      await expectUnauthorized(await get(ctx, '/api/me'), 'token_missing');
+    },
+  },
+  {
+    name: 'publicPaths (RegExp): a matching route runs without a token (/api/boom reaches the error handler)',
+    preset: 'publicPatterns',
+    async run(ctx) {
+      await expectHandled(await get(ctx, '/api/boom'), 500);
+      await expectUnauthorized(await get(ctx, '/api/boo'), 'token_missing');
+    },
+  },
+  {
+    name: 'publicPaths (predicate): it gets the method and the path without query; what it refuses is guarded',
+    preset: 'publicPredicate',
+    async run(ctx) {
+      await expectPublicRoute(await get(ctx, '/api/auth/login/x'));
+      await expectPublicRoute(await get(ctx, '/api/auth/login/x?a=1'));
+      const head = await fetch(`${ctx.url}/api/auth/login/x`, { method: 'HEAD' });
+      await head.arrayBuffer();
+      assert.equal(head.status, 401);
+      assert.equal(head.headers.get('www-authenticate'), 'Bearer');
+      await expectUnauthorized(await get(ctx, '/api/me'), 'token_missing');
+      await expectMe(await getWith(ctx, '/api/me', await userToken('alice')), { sub: 'alice' });
+    },
+  },
+  ...revocationScenarios('revocation'),
+  ...revocationScenarios('revocationAsync'),
+  {
+    name: 'forwardErrors: no token → the app’s error handler answers 401 token_missing',
+    preset: 'forward',
+    run: async (ctx) => expectHandled(await get(ctx, '/api/me'), 401, 'token_missing'),
+  },
+  {
+    name: 'forwardErrors with a delay: failures reach the error handler only after the delay',
+    preset: 'forwardDelayed',
+    async run(ctx) {
+      for (const [headers, code] of [[{}, 'token_missing'], [{ authorization: 'Bearer abc.def' }, 'token_malformed']] as const) {
+        const started = performance.now();
+        await expectHandled(await get(ctx, '/api/me', headers), 401, code);
+        assert.ok(performance.now() - started >= 55, 'a forwarded failure still waits out the delay');
+      }
+      await expectMe(await getWith(ctx, '/api/me', await userToken('alice')), { sub: 'alice' });
+    },
+  },
+  {
+    name: 'forwardErrors: invalid tokens reach the error handler with their status and code',
+    preset: 'forward',
+    async run(ctx) {
+      await expectHandled(await getWith(ctx, '/api/me', 'abc.def'), 401, 'token_malformed');
+      await expectHandled(await getWith(ctx, '/api/me', tamper(await userToken('alice'), { role: 'root' })), 401, 'signature_invalid');
+      await expectHandled(await getWith(ctx, '/api/me', await userToken('alice', { exp: now() - 60 })), 401, 'token_expired');
+    },
+  },
+  {
+    name: 'forwardErrors: a revoked token → 401 token_revoked and a failing revocation store → 503 revocation_unavailable, both via the error handler',
+    preset: 'forward',
+    async run(ctx) {
+      const revoked = await userToken(REVOKED_SUB);
+      await expectHandled(await getWith(ctx, '/api/me', revoked), 401, 'token_revoked');
+      await expectHandled(await getWith(ctx, '/api/me', revoked), 401, 'token_revoked');
+      await expectHandled(await getWith(ctx, '/api/me', await userToken(STORE_DOWN_SUB)), 503, 'revocation_unavailable');
+    },
+  },
+  {
+    name: 'forwardErrors: a valid token reaches the route as usual, and a route error is still a plain 500',
+    preset: 'forward',
+    async run(ctx) {
+      const token = await userToken('alice');
+      await expectMe(await getWith(ctx, '/api/me', token), { ...LOGIN_USER, sub: 'alice' });
+      await expectHandled(await getWith(ctx, '/api/boom', token), 500);
     },
   },
 ];

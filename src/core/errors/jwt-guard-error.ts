@@ -84,6 +84,15 @@ export class JwtGuardError extends Error {
     return this.status;
   }
 
+  /**
+   * The headers a response for this error needs: `Cache-Control: no-store`, and for 401s the
+   * RFC 6750 `WWW-Authenticate` challenge. Express (finalhandler), Fastify and Koa apply
+   * `err.headers` in their default error handling, so a forwarded error keeps them.
+   */
+  get headers(): Record<string, string> {
+    return this.status === 401 ? { 'cache-control': 'no-store', 'www-authenticate': bearerChallenge(this) } : { 'cache-control': 'no-store' };
+  }
+
   /** Whether the message is safe to show clients (Koa's convention): true for 4xx. */
   get expose(): boolean {
     return this.status < 500;
@@ -103,6 +112,13 @@ export class JwtGuardError extends Error {
     this.status = STATUS_BY_CODE[code];
     this.claim = options?.claim;
   }
+}
+
+/** RFC 6750 §3: no error attribute when the request carried no token; `invalid_token` otherwise. */
+function bearerChallenge(error: JwtGuardError): string {
+  if (error.code === 'token_missing') return 'Bearer';
+  const description = error.message.replace(/["\\]/g, "'");
+  return `Bearer error="invalid_token", error_description="${description}"`;
 }
 
 Object.defineProperty(JwtGuardError.prototype, 'name', { value: 'JwtGuardError', writable: true, configurable: true });

@@ -24,13 +24,6 @@ export function jsonResponse(status: number, value: unknown, extraHeaders?: Reco
   };
 }
 
-/** RFC 6750 §3: no error attribute when the request carried no token; `invalid_token` otherwise. */
-function bearerChallenge(error: JwtGuardError): string {
-  if (error.code === 'token_missing') return 'Bearer';
-  const description = error.message.replace(/["\\]/g, "'");
-  return `Bearer error="invalid_token", error_description="${description}"`;
-}
-
 /**
  * The response every adapter sends for a failure: `{ "error": code, "message": ... }` with the
  * error's status and, for 401s, an RFC 6750 `WWW-Authenticate` challenge.
@@ -41,6 +34,5 @@ function bearerChallenge(error: JwtGuardError): string {
  * ```
  */
 export function errorResponse(error: JwtGuardError): HttpResponse {
-  const challenge = error.status === 401 ? { 'www-authenticate': bearerChallenge(error) } : undefined;
-  return jsonResponse(error.status, { error: error.code, message: error.message }, challenge);
+  return jsonResponse(error.status, { error: error.code, message: error.message }, error.headers);
 }

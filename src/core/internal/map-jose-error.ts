@@ -25,6 +25,8 @@ export function mapJoseError(error: unknown): JwtGuardError {
     return new JwtGuardError('token_malformed', 'The token is malformed.');
   }
   // jose throws TypeError when the resolved key cannot be used for the token's algorithm.
-  if (error instanceof TypeError) return new JwtGuardError('key_not_found', 'No usable key for this token.');
+  if (error instanceof TypeError || (typeof DOMException !== 'undefined' && error instanceof DOMException)) {
+    return new JwtGuardError('key_not_found', 'No usable key for this token.');
+  }
   throw error;
 }

@@ -43,6 +43,10 @@ export interface KeySet {
   readonly secret: Uint8Array | undefined;
   /** Families of the statically configured keys, e.g. `oct`, `RSA`, `EC P-256`; empty for jwks / getKey only. */
   readonly families: ReadonlySet<string>;
+  /** Families of keys that can only sign here (a private key whose public half cannot be derived on this runtime). */
+  readonly signOnlyFamilies: ReadonlySet<string>;
+  /** `alg` values that configured JWKs pin their key to, by option name. */
+  readonly pinned: ReadonlyArray<readonly [option: string, alg: string]>;
   /** True when keys come from `jwks` or `getKey`, so any allowed algorithm may find a key at run time. */
   readonly dynamic: boolean;
   /** jose's key resolver for verification: chooses the key by the (already allowlisted) `alg`. */
@@ -80,9 +84,25 @@ function base64urlBytes(value: string): Uint8Array {
   return Uint8Array.from(binary, (c) => c.charCodeAt(0));
 }
 
+/** Exact bit length of a base64url big-endian integer (an RSA modulus). */
+function bitLength(value: string): number {
+  let bytes: Uint8Array;
+  try {
+    bytes = base64urlBytes(value);
+  } catch {
+    return 0;
+  }
+  let i = 0;
+  while (i < bytes.length && bytes[i] === 0) i++;
+  if (i === bytes.length) return 0;
+  return (bytes.length - i - 1) * 8 + (32 - Math.clz32(bytes[i] as number));
+}
+
 function secretBytes(secret: unknown): Uint8Array {
   if (typeof secret === 'string') {
     if (secret.length === 0) throw invalid('`secret` is empty. Pass a long random string, e.g. 64 hex characters from `openssl rand -hex 32`.');
+    // A PEM as HMAC secret is the misconfiguration behind RS256→HS256 forgeries.
+    if (secret.includes('-----BEGIN')) throw invalid('`secret` holds a PEM key. Pass RSA, EC and Ed25519 keys as `publicKey` / `privateKey`; `secret` is for HMAC only.');
     return new TextEncoder().encode(secret);
   }
   if (secret instanceof Uint8Array) {
@@ -91,10 +111,13 @@ function secretBytes(secret: unknown): Uint8Array {
   }
   if (isKeyObject(secret)) {
     if (secret.type !== 'secret') throw invalid('`secret` is an asymmetric KeyObject. Pass RSA, EC and Ed25519 keys as `publicKey` / `privateKey`.');
+    if (secret.symmetricKeySize === 0) throw invalid('`secret` is an empty KeyObject. Pass at least 32 random bytes.');
     return Uint8Array.from(secret.export());
   }
   if (isJwk(secret)) {
-    if (secret.kty !== 'oct' || typeof secret.k !== 'string') throw invalid('`secret` as a JWK must be `{ kty: "oct", k: "<base64url>" }`. Pass other keys as `publicKey` / `privateKey`.');
+    if (secret.kty !== 'oct' || typeof secret.k !== 'string' || !/^[A-Za-z0-9_-]*$/.test(secret.k)) {
+      throw invalid('`secret` as a JWK must be `{ kty: "oct", k: "<base64url>" }`. Pass other keys as `publicKey` / `privateKey`.');
+    }
     const bytes = base64urlBytes(secret.k);
     if (bytes.byteLength === 0) throw invalid('`secret` is an empty `oct` JWK.');
     return bytes;
@@ -116,8 +139,9 @@ function factsOfKeyObject(key: NodeCrypto.KeyObject): KeyFacts {
   const type = key.type === 'private' ? 'private' : 'public';
   switch (key.asymmetricKeyType) {
     case 'rsa':
-    case 'rsa-pss':
       return { family: 'RSA', type, modulusLength: details.modulusLength ?? 0 };
+    case 'rsa-pss': // RSASSA-PSS-restricted keys: Web Crypto (and so jose) cannot use them
+      return { family: 'RSA-PSS', type, modulusLength: details.modulusLength ?? 0 };
     case 'ec':
       return { family: `EC ${CURVE_NAMES[details.namedCurve ?? ''] ?? details.namedCurve}`, type };
     case 'ed25519':
@@ -129,7 +153,7 @@ function factsOfKeyObject(key: NodeCrypto.KeyObject): KeyFacts {
 
 function factsOfJwk(jwk: JWK): KeyFacts {
   const type = jwk.d === undefined ? 'public' : 'private';
-  if (jwk.kty === 'RSA') return { family: 'RSA', type, modulusLength: typeof jwk.n === 'string' ? Math.floor((jwk.n.length * 6) / 8) * 8 : 0 };
+  if (jwk.kty === 'RSA') return { family: 'RSA', type, modulusLength: typeof jwk.n === 'string' ? bitLength(jwk.n) : 0 };
   if (jwk.kty === 'EC' || jwk.kty === 'OKP') return { family: `${jwk.kty} ${jwk.crv}`, type };
   return { family: String(jwk.kty), type };
 }
@@ -147,13 +171,28 @@ function factsOfCryptoKey(key: CryptoKey): KeyFacts {
 interface AsymmetricKey {
   readonly facts: KeyFacts | undefined; // undefined: a PEM on a runtime without node:crypto, checked at first use
   readonly forAlg: (alg: JwsAlgorithm) => Promise<JoseKey>;
+  /** The public half for verification; `undefined` for a private key whose public half cannot be derived here. */
+  readonly verifyForAlg: ((alg: JwsAlgorithm) => Promise<JoseKey>) | undefined;
+  /** A JWK's own `alg`: the key serves that algorithm only. */
+  readonly onlyAlg: string | undefined;
 }
+
+const PRIVATE_JWK_MEMBERS = { d: undefined, p: undefined, q: undefined, dp: undefined, dq: undefined, qi: undefined, oth: undefined };
 
 function asymmetricKey(input: unknown, option: 'publicKey' | 'privateKey'): AsymmetricKey {
   const wanted = option === 'publicKey' ? 'public' : 'private';
   const node = nodeCrypto();
   let facts: KeyFacts | undefined;
   let forAlg: (alg: JwsAlgorithm) => Promise<JoseKey>;
+  let verifyForAlg: ((alg: JwsAlgorithm) => Promise<JoseKey>) | undefined;
+  let onlyAlg: string | undefined;
+  // jose verifies only with public keys: a private key verifies through its derived public half.
+  const publicHalf = (keyObject: NodeCrypto.KeyObject): ((alg: JwsAlgorithm) => Promise<JoseKey>) | undefined => {
+    if (wanted === 'public') return async () => keyObject as unknown as KeyObject;
+    if (node === undefined) return undefined;
+    const pub = node.createPublicKey(keyObject);
+    return async () => pub as unknown as KeyObject;
+  };
 
   if (typeof input === 'string') {
     if (!input.includes('-----BEGIN')) throw invalid(`\`${option}\` as a string must be a PEM (${wanted === 'public' ? 'SPKI "PUBLIC KEY" or X.509 "CERTIFICATE"' : 'PKCS#8 "PRIVATE KEY"'}).`);
@@ -169,6 +208,7 @@ function asymmetricKey(input: unknown, option: 'publicKey' | 'privateKey'): Asym
       }
       facts = factsOfKeyObject(keyObject);
       forAlg = async () => keyObject as unknown as KeyObject;
+      verifyForAlg = publicHalf(keyObject);
     } else {
       const imports = new Map<JwsAlgorithm, Promise<CryptoKey>>();
       const importer = wanted === 'private' ? importPKCS8 : input.includes('CERTIFICATE') ? importX509 : importSPKI;
@@ -177,27 +217,37 @@ function asymmetricKey(input: unknown, option: 'publicKey' | 'privateKey'): Asym
         if (key === undefined) imports.set(alg, (key = importer(input, alg)));
         return key;
       };
+      if (wanted === 'public') verifyForAlg = forAlg;
     }
   } else if (isKeyObject(input)) {
     if (input.type === 'secret') throw invalid(`\`${option}\` is a secret KeyObject. Pass HMAC secrets as \`secret\`.`);
     facts = factsOfKeyObject(input);
     forAlg = async () => input as unknown as KeyObject;
+    if (input.type === 'private' || wanted === 'public') verifyForAlg = publicHalf(input);
   } else if (isCryptoKey(input)) {
     if (input.type === 'secret') throw invalid(`\`${option}\` is a secret CryptoKey. Pass HMAC secrets as \`secret\`.`);
     facts = factsOfCryptoKey(input);
     forAlg = async () => input;
+    if (wanted === 'public') verifyForAlg = forAlg;
+    else if (node !== undefined && input.type === 'private') verifyForAlg = publicHalf(node.KeyObject.from(input as never));
   } else if (isJwk(input)) {
     if (input.kty === 'oct') throw invalid(`\`${option}\` is an \`oct\` JWK. Pass HMAC secrets as \`secret\`.`);
+    if (input.use !== undefined && input.use !== 'sig') throw invalid(`\`${option}\` is a JWK with \`use: "${input.use}"\`; signature keys have \`use: "sig"\` or none.`);
     facts = factsOfJwk(input);
+    onlyAlg = typeof input.alg === 'string' ? input.alg : undefined;
     // A private JWK given as publicKey is reduced to its public part, never used to sign.
-    const jwk: JWK = wanted === 'public' ? { ...input, d: undefined, p: undefined, q: undefined, dp: undefined, dq: undefined, qi: undefined } : input;
-    if (wanted === 'public') facts = { ...facts, type: 'public' };
-    const imports = new Map<JwsAlgorithm, Promise<JoseKey>>();
-    forAlg = (alg) => {
-      let key = imports.get(alg);
-      if (key === undefined) imports.set(alg, (key = importJWK({ ...jwk, alg }, alg) as Promise<JoseKey>));
-      return key;
+    const importer = (jwk: JWK) => {
+      const imports = new Map<JwsAlgorithm, Promise<JoseKey>>();
+      return (alg: JwsAlgorithm) => {
+        let key = imports.get(alg);
+        if (key === undefined) imports.set(alg, (key = importJWK({ ...jwk, alg }, alg) as Promise<JoseKey>));
+        return key;
+      };
     };
+    const publicJwk: JWK = { ...input, ...PRIVATE_JWK_MEMBERS };
+    if (wanted === 'public') facts = { ...facts, type: 'public' };
+    forAlg = importer(wanted === 'public' ? publicJwk : input);
+    verifyForAlg = importer(publicJwk);
   } else {
     throw invalid(`\`${option}\` must be a PEM string, a JWK, a KeyObject or a CryptoKey.`);
   }
@@ -211,7 +261,7 @@ function asymmetricKey(input: unknown, option: 'publicKey' | 'privateKey'): Asym
       throw invalid(`\`${option}\` is an RSA key of ${facts.modulusLength} bits; RSA keys must have at least ${MIN_RSA_BITS} bits.`);
     }
   }
-  return { facts, forAlg };
+  return { facts, forAlg, verifyForAlg, onlyAlg };
 }
 
 /** Maps "no key for this token" to a 401 and "the key source is down" to a 503. */
@@ -270,14 +320,25 @@ export function resolveKeys(options: JwtGuardOptions): KeySet {
     throw invalid('a key is required: `secret` for HS256/384/512, `publicKey` (or `jwks`, or `getKey`) for RS/PS/ES/EdDSA. E.g. `jwtGuard({ secret: process.env.JWT_SECRET })`.');
   }
 
+  // Keys that can verify: the public key, and the private key through its public half.
+  const verifiers = [pub, priv].filter((key): key is AsymmetricKey => key?.verifyForAlg !== undefined);
   const families = new Set<string>();
   if (secret !== undefined) families.add('oct');
-  for (const key of [pub, priv]) if (key?.facts !== undefined) families.add(key.facts.family);
-  const verifier = pub ?? priv; // a private key can verify what it signs
+  for (const key of verifiers) if (key.facts !== undefined) families.add(key.facts.family);
+  const signOnlyFamilies = new Set<string>();
+  for (const key of [pub, priv]) if (key?.facts !== undefined && !verifiers.includes(key)) signOnlyFamilies.add(key.facts.family);
+  const verifierFor = (alg: JwsAlgorithm): AsymmetricKey | undefined =>
+    verifiers.find((key) => (key.facts === undefined || key.facts.family === KEY_FAMILY[alg]) && (key.onlyAlg === undefined || key.onlyAlg === alg));
+
+  const pinned: [string, string][] = [];
+  if (pub?.onlyAlg !== undefined) pinned.push(['publicKey', pub.onlyAlg]);
+  if (priv?.onlyAlg !== undefined) pinned.push(['privateKey', priv.onlyAlg]);
 
   return {
     secret,
     families,
+    signOnlyFamilies,
+    pinned,
     dynamic: jwksResolver !== undefined || getKey !== undefined,
     async verificationKey(header, token) {
       const alg = header.alg as JwsAlgorithm;
@@ -294,7 +355,8 @@ export function resolveKeys(options: JwtGuardOptions): KeySet {
           if (secret === undefined) throw new JwtGuardError('key_not_found', 'No key matches the token.');
           return secret;
         }
-        if (verifier !== undefined && (verifier.facts === undefined || verifier.facts.family === KEY_FAMILY[alg])) return await verifier.forAlg(alg);
+        const verifier = verifierFor(alg);
+        if (verifier?.verifyForAlg !== undefined) return await verifier.verifyForAlg(alg);
         if (jwksResolver !== undefined) return await jwksResolver(header, token);
         throw new JwtGuardError('key_not_found', 'No key matches the token.');
       } catch (error) {
@@ -332,9 +394,10 @@ async function resolvedKeyFor(key: unknown, alg: JwsAlgorithm): Promise<JoseKey>
     if (!key.includes('-----BEGIN') || /PRIVATE KEY/.test(key)) return noKey();
     return key.includes('CERTIFICATE') ? importX509(key, alg) : importSPKI(key, alg);
   }
-  if (isJwk(key)) return key.kty === 'oct' ? noKey() : ((await importJWK({ ...key, alg }, alg)) as JoseKey);
-  if ((isKeyObject(key) || isCryptoKey(key)) && key.type !== 'secret') return key as unknown as JoseKey;
-  return noKey();
+  const facts = isJwk(key) ? factsOfJwk({ ...key, ...PRIVATE_JWK_MEMBERS }) : isKeyObject(key) ? factsOfKeyObject(key) : isCryptoKey(key) ? factsOfCryptoKey(key) : undefined;
+  if (facts === undefined || facts.family !== KEY_FAMILY[alg] || (facts.family === 'RSA' && (facts.modulusLength ?? 0) < MIN_RSA_BITS)) return noKey();
+  if (isJwk(key)) return (await importJWK({ ...key, ...PRIVATE_JWK_MEMBERS, alg }, alg)) as JoseKey;
+  return facts.type === 'public' ? (key as unknown as JoseKey) : noKey();
 }
 
 function decodePayload(token: string): JWTPayload {

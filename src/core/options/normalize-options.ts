@@ -153,10 +153,13 @@ function normalizeAlgorithms(options: JwtGuardOptions, keys: KeySet): { algorith
       }
     }
   }
-  for (const family of keys.families) {
+  for (const family of new Set([...keys.families, ...keys.signOnlyFamilies])) {
     if (!allowed.some((alg) => keyFamilyOf(alg) === family)) {
       throw invalid(`the configured ${family === 'oct' ? '`secret`' : `${family} key`} fits none of the allowed algorithms (${allowed.join(', ')}).`);
     }
+  }
+  for (const [option, alg] of keys.pinned) {
+    if (!allowed.includes(alg as JwsAlgorithm)) throw invalid(`the \`${option}\` JWK is for alg ${alg}, which is not among the allowed algorithms (${allowed.join(', ')}).`);
   }
   const signing = algorithm ?? allowed.find((alg) => keys.canSign(alg));
   return { algorithms: allowed, algorithm: signing !== undefined && keys.canSign(signing) ? signing : undefined };

@@ -3,7 +3,7 @@ import express4 from 'express4';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { jwtGuard } from '../../../src/adapters/express.js';
-import { isValidLogin, loginBody, type AdapterHarness } from '../harness.js';
+import { isValidLogin, loginBody, type AdapterHarness, type HandledError } from '../harness.js';
 
 /** The harness app on a given express(), so the same app runs on Express 5 and Express 4. */
 export function createExpressHarness(name: string, createApp: typeof express): AdapterHarness {
@@ -49,7 +49,10 @@ export function createExpressHarness(name: string, createApp: typeof express): A
     app.get('/api/boom', () => {
       throw new Error('boom');
     });
-    app.use((_error: unknown, _req: Request, res: Response, _next: NextFunction) => void res.status(500).json({ error: 'handled' }));
+    // Reveals what reached it: a forwarded JwtGuardError keeps its status and code; a plain Error is a 500.
+    app.use((error: HandledError, _req: Request, res: Response, _next: NextFunction) =>
+      void res.status(error.status ?? error.statusCode ?? 500).json({ error: 'handled', code: error.code }),
+    );
 
     const server = app.listen(0, '127.0.0.1');
     await new Promise<void>((resolve) => server.once('listening', resolve));

@@ -2,7 +2,7 @@ import Fastify from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { jwtGuard } from '../../../src/adapters/fastify.js';
-import { isValidLogin, loginBody, type AdapterHarness } from '../harness.js';
+import { isValidLogin, loginBody, type AdapterHarness, type HandledError } from '../harness.js';
 
 export const fastifyHarness: AdapterHarness = {
   name: 'fastify',
@@ -44,7 +44,11 @@ export const fastifyHarness: AdapterHarness = {
     app.get('/api/boom', async () => {
       throw new Error('boom');
     });
-    app.setErrorHandler((_error, _request, reply) => reply.code(500).send({ error: 'handled' }));
+    // Reveals what reached it: a forwarded JwtGuardError keeps its status and code; a plain Error is a 500.
+    app.setErrorHandler((thrown, _request, reply) => {
+      const error = thrown as HandledError;
+      return reply.code(error.status ?? error.statusCode ?? 500).send({ error: 'handled', code: error.code });
+    });
 
     await app.listen({ port: 0, host: '127.0.0.1' });
     const { port } = app.server.address() as AddressInfo;

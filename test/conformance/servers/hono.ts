@@ -1,8 +1,10 @@
 import { serve } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AddressInfo } from 'node:net';
 import { jwtGuard, type JwtGuardEnv } from '../../../src/adapters/hono.js';
-import { isValidLogin, loginBody, type AdapterHarness } from '../harness.js';
+import { isValidLogin, loginBody, type AdapterHarness, type HandledError } from '../harness.js';
 
 const encoder = new TextEncoder();
 
@@ -65,7 +67,15 @@ export const honoHarness: AdapterHarness = {
     app.get('/api/boom', () => {
       throw new Error('boom');
     });
-    app.onError((_error, c) => c.json({ error: 'handled' }, 500));
+    // Reveals what reached it. A forwarded failure is an HTTPException carrying the ready response
+    // (whose status it reports) and the JwtGuardError as `cause`; a plain Error is a 500.
+    app.onError((error, c) => {
+      if (error instanceof HTTPException) {
+        return c.json({ error: 'handled', code: (error.cause as HandledError | undefined)?.code }, error.getResponse().status as ContentfulStatusCode);
+      }
+      const { status, statusCode, code } = error as HandledError;
+      return c.json({ error: 'handled', code }, (status ?? statusCode ?? 500) as ContentfulStatusCode);
+    });
 
     const { server, port } = await new Promise<{ server: ReturnType<typeof serve>; port: number }>((resolve) => {
       const started = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => resolve({ server: started, port: info.port }));

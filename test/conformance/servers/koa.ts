@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { jwtGuard } from '../../../src/adapters/koa.js';
 import type { JwtGuardOptions } from '../../../src/index.js';
-import { isValidLogin, loginBody, type AdapterHarness, type RunningServer } from '../harness.js';
+import { isValidLogin, loginBody, type AdapterHarness, type HandledError, type RunningServer } from '../harness.js';
 
 /** The JSON request body, read from the Node stream (no body-parser); `null` when it is not JSON. */
 async function readJson(ctx: Context): Promise<unknown> {
@@ -88,9 +88,11 @@ export function createKoaHarness(name: string, KoaClass: typeof Koa): AdapterHar
       app.use(async (ctx: Context, next: Next) => {
         try {
           await next();
-        } catch {
-          ctx.status = 500;
-          ctx.body = { error: 'handled' };
+        } catch (thrown) {
+          // Reveals what reached it: a forwarded JwtGuardError keeps its status and code; a plain Error is a 500.
+          const error = thrown as HandledError;
+          ctx.status = error.status ?? error.statusCode ?? 500;
+          ctx.body = { error: 'handled', code: error.code };
         }
       });
       app.use(jwtGuard(options));
