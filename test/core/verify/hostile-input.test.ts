@@ -808,3 +808,54 @@ describe('hostile input: replays through the verified-token cache', () => {
     assert.deepEqual((second as Record<string, unknown>).scopes, ['read']);
   });
 });
+
+describe('hostile input: asymmetric algorithms', () => {
+  const curves = [
+    ['ES256', 64],
+    ['ES384', 96],
+    ['ES512', 132],
+  ] as const;
+
+  for (const [alg, signatureBytes] of curves) {
+    test(`ECDSA "psychic signature" (CVE-2022-21449): ${alg} with r = s = 0 → signature_invalid`, async () => {
+      const { publicKey } = await generateKeyPair(alg);
+      const body = `${seg({ alg, typ: 'JWT' })}.${seg({ sub: 'admin', exp: now() + 600 })}`;
+      for (const signature of [new Uint8Array(signatureBytes), new Uint8Array(signatureBytes).fill(0xff)]) {
+        await assert.rejects(
+          verifyToken(`${body}.${b64u(signature)}`, { publicKey, algorithms: [alg] }),
+          (e: unknown) => e instanceof JwtGuardError && e.code === 'signature_invalid',
+        );
+      }
+    });
+  }
+
+  test('embedded `jwk` header (attacker\'s own key) is ignored: the configured key decides → signature_invalid', async () => {
+    const real = await generateKeyPair('ES256');
+    const attacker = await generateKeyPair('ES256');
+    const token = await new SignJWT({ sub: 'admin' })
+      .setProtectedHeader({ alg: 'ES256', jwk: await exportJWK(attacker.publicKey), jku: 'https://attacker.test/jwks', x5u: 'https://attacker.test/x5u', kid: 'attacker' })
+      .sign(attacker.privateKey);
+    const fetchBefore = globalThis.fetch;
+    let fetched = false;
+    globalThis.fetch = (async () => {
+      fetched = true;
+      throw new Error('no network');
+    }) as typeof fetch;
+    try {
+      await assert.rejects(verifyToken(token, { publicKey: real.publicKey, algorithms: ['ES256'] }), (e: unknown) => e instanceof JwtGuardError && e.code === 'signature_invalid');
+    } finally {
+      globalThis.fetch = fetchBefore;
+    }
+    assert.equal(fetched, false);
+  });
+
+  test('RS256 token re-signed as HS256 with the public key PEM as secret, both algorithms allowed → signature_invalid', async () => {
+    const { publicKey } = await generateKeyPair('RS256', { extractable: true });
+    const pem = await exportSPKI(publicKey);
+    const forged = signRaw('{"alg":"HS256","typ":"JWT"}', JSON.stringify({ sub: 'admin' }), pem);
+    await assert.rejects(
+      verifyToken(forged, { secret: SECRET, publicKey: pem, algorithms: ['HS256', 'RS256'] }),
+      (e: unknown) => e instanceof JwtGuardError && e.code === 'signature_invalid',
+    );
+  });
+});
