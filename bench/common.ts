@@ -1,0 +1,171 @@
+/**
+ * Shared pieces of the benchmark suite: settings from the environment, the secret, token
+ * generation (with jose, independently of jwtguard's own signing) and table rendering.
+ */
+import { SignJWT, base64url } from 'jose';
+import type { webcrypto } from 'node:crypto';
+import os from 'node:os';
+
+/** 64 bytes: at least the HS256 output size, so no library warns about a weak key. */
+export const SECRET = 'bench-secret-0123456789abcdef0123456789abcdef0123456789abcdef012';
+export const SECRET_BYTES: Uint8Array = new TextEncoder().encode(SECRET);
+
+/** What every /api/me answers in the bare variant: the same shape as a token payload. */
+export const CONSTANT_BODY = { sub: 'user-0000000', role: 'user', iat: 1_700_000_000, exp: 1_900_000_000 } as const;
+
+function envNumber(name: string, fallback: number, min: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min) throw new Error(`${name} must be a number >= ${min}; got ${JSON.stringify(raw)}.`);
+  return value;
+}
+
+function envList(name: string, allowed: readonly string[]): string[] {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return [...allowed];
+  const list = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const item of list) if (!allowed.includes(item)) throw new Error(`${name}: unknown "${item}"; use a comma-separated subset of ${allowed.join(',')}.`);
+  return list;
+}
+
+export const FRAMEWORKS = ['express', 'fastify', 'koa', 'hono'] as const;
+export type Framework = (typeof FRAMEWORKS)[number];
+
+/** bare: no auth at all; jwtguard: this package's adapter; peer: the framework's usual JWT middleware. */
+export type Variant = 'bare' | 'jwtguard' | 'peer';
+
+/** Which peer middleware each framework is compared with (see bench/server.ts for the exact setup). */
+export const PEERS: Readonly<Record<Framework, string>> = {
+  express: 'express-jwt',
+  fastify: '@fastify/jwt',
+  koa: 'koa-jwt',
+  hono: 'hono/jwt',
+};
+
+/** All knobs, read once. Defaults keep a full run around 3-4 minutes on a 2-core machine. */
+export const settings = {
+  /** `micro`, `http` or both (unset). */
+  only: (() => {
+    const only = process.env.BENCH_ONLY?.trim() || undefined;
+    if (only !== undefined && only !== 'micro' && only !== 'http' && only !== 'memory') throw new Error(`BENCH_ONLY must be "micro", "http" or "memory"; got ${JSON.stringify(only)}.`);
+    return only;
+  })(),
+  /** Seconds per measured HTTP run. */
+  duration: envNumber('BENCH_DURATION', 5, 0.5),
+  /** Seconds of unmeasured load before each measured HTTP run (same server, same token mode). */
+  warmup: envNumber('BENCH_WARMUP', 1, 0),
+  connections: Math.floor(envNumber('BENCH_CONNECTIONS', 50, 1)),
+  /** Distinct valid tokens for the HTTP "fresh token per request" mode. */
+  httpTokens: Math.floor(envNumber('BENCH_HTTP_TOKENS', 200_000, 1000)),
+  /** Extra attempts for an HTTP run during which other processes used the CPU (the least disturbed is kept). */
+  retry: Math.floor(envNumber('BENCH_RETRY', 1, 0)),
+  /** Measured runs per (framework, middleware, token mode); medians are reported. */
+  repeat: Math.floor(envNumber('BENCH_REPEAT', 1, 1)),
+  frameworks: envList('BENCH_FRAMEWORKS', FRAMEWORKS) as Framework[],
+  /** Measured rounds per micro benchmark; the median is reported. */
+  rounds: Math.floor(envNumber('BENCH_ROUNDS', 7, 1)),
+  /** Target length of one hot micro round, in milliseconds. */
+  roundMs: envNumber('BENCH_ROUND_MS', 150, 10),
+  /** Unmeasured warmup per hot micro benchmark, in milliseconds. */
+  warmupMs: envNumber('BENCH_WARMUP_MS', 300, 0),
+  /** Distinct valid tokens for the micro "cold" mode: each one is verified at most once per implementation. */
+  coldTokens: Math.floor(envNumber('BENCH_COLD_TOKENS', 60_000, 5000)),
+};
+
+/** Busy (non-idle) CPU time of the whole machine so far, in µs, summed over cores. */
+export function machineBusyMicros(): number {
+  let busy = 0;
+  for (const { times } of os.cpus()) busy += times.user + times.nice + times.sys + times.irq;
+  return busy * 1000;
+}
+
+/** CPU used by other processes (% of one core) above which a measurement counts as disturbed. */
+export const DISTURBED_PCT = 15;
+
+export const now = (): number => Math.floor(Date.now() / 1000);
+
+/** `user-0000042`: fixed width, so every token of a pool has the same length. */
+export const subject = (i: number): string => `user-${String(i).padStart(7, '0')}`;
+
+let hmacKey: Promise<webcrypto.CryptoKey> | undefined;
+
+/** One HS256 token made with jose: `{ sub, role, iat, exp }`, valid for `lifetime` seconds. */
+export async function signToken(sub: string, lifetime = 3 * 3600): Promise<string> {
+  hmacKey ??= crypto.subtle.importKey('raw', SECRET_BYTES, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const iat = now();
+  return new SignJWT({ sub, role: 'user' })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + lifetime)
+    .sign(await hmacKey);
+}
+
+/** `count` distinct valid tokens (subjects `first` .. `first + count - 1`), signed in parallel batches. */
+export async function signTokens(count: number, first = 0): Promise<string[]> {
+  const tokens: string[] = new Array<string>(count);
+  const batch = 2000;
+  for (let start = 0; start < count; start += batch) {
+    const end = Math.min(count, start + batch);
+    const signed = await Promise.all(Array.from({ length: end - start }, (_, k) => signToken(subject(first + start + k))));
+    for (let k = 0; k < signed.length; k++) tokens[start + k] = signed[k]!;
+  }
+  if (new Set(tokens).size !== count) throw new Error('token pool: tokens are not all distinct');
+  return tokens;
+}
+
+/** An expired token (exp one hour ago), correctly signed. */
+export async function expiredToken(): Promise<string> {
+  hmacKey ??= crypto.subtle.importKey('raw', SECRET_BYTES, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const iat = now() - 7200;
+  return new SignJWT({ sub: 'expired', role: 'user' })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + 3600)
+    .sign(await hmacKey);
+}
+
+/** The token with its payload's `sub` changed and the original signature kept: must be rejected. */
+export function tamper(token: string): string {
+  const [header, payload, signature] = token.split('.') as [string, string, string];
+  const claims = JSON.parse(new TextDecoder().decode(base64url.decode(payload))) as Record<string, unknown>;
+  return `${header}.${base64url.encode(JSON.stringify({ ...claims, sub: 'admin' }))}.${signature}`;
+}
+
+export function decodeSub(token: string): string {
+  const payload = token.split('.')[1] ?? '';
+  return (JSON.parse(new TextDecoder().decode(base64url.decode(payload))) as { sub: string }).sub;
+}
+
+export const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+/** 1234567.8 → "1,234,568"; fixed decimals below 100. */
+export function fmt(value: number, decimals = 0): string {
+  if (!Number.isFinite(value)) return 'n/a';
+  return value.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
+}
+
+export interface Table {
+  readonly headers: readonly string[];
+  /** Right-align these columns (numbers). */
+  readonly numeric: readonly boolean[];
+  readonly rows: readonly (readonly string[])[];
+}
+
+export function renderText(table: Table): string {
+  const widths = table.headers.map((h, c) => Math.max(h.length, ...table.rows.map((r) => (r[c] ?? '').length)));
+  const line = (cells: readonly string[]): string =>
+    cells.map((cell, c) => (table.numeric[c] ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd();
+  return [line(table.headers), widths.map((w) => '-'.repeat(w)).join('  '), ...table.rows.map(line)].join('\n');
+}
+
+export function renderMarkdown(table: Table): string {
+  const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
+  return [line(table.headers), line(table.numeric.map((n) => (n ? '---:' : '---'))), ...table.rows.map(line)].join('\n');
+}
+
+export const log = (message: string): void => void process.stderr.write(`${message}\n`);

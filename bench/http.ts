@@ -1,0 +1,402 @@
+/**
+ * HTTP benchmark: GET /api/me on Express 5, Fastify 5, Koa 3 and Hono 4 (@hono/node-server), each
+ * bare, behind jwtguard, and behind the framework's usual JWT middleware (express-jwt,
+ * @fastify/jwt, koa-jwt, hono/jwt), all HS256 with the same 64-byte secret.
+ *
+ * Every server runs in its own child process (bench/server.ts), so the load generator (autocannon,
+ * in this process) and the server never share an event loop. Two token modes per server:
+ *
+ * - same:  the same valid token on every request;
+ * - fresh: a different valid token on every request, cycling through a pool signed with jose
+ *          beforehand (BENCH_HTTP_TOKENS, default 200k). One cursor per server process, across
+ *          warmup and measured run, so a token repeats only when the pool wraps (reported).
+ *
+ * The bare server is loaded in both modes too, so each ratio compares runs with the same client
+ * work. Before each run a sanity check must pass (guarded: 200 with the token's own payload for a
+ * valid token, 401 without a token, with a tampered one and with an expired one; bare: 200), and
+ * every run counts non-2xx responses, errors and timeouts (all must be 0). Each run also records
+ * CPU time: the server's (per request, the client-independent cost), the load generator's, and the
+ * rest of the machine's; a run during which other processes used more than DISTURBED_PCT% of a core
+ * is retried (BENCH_RETRY times, default 1) and the least disturbed attempt is kept.
+ *
+ *   node --import tsx bench/http.ts
+ */
+import autocannon, { type RawRequest, type Result } from 'autocannon';
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { isDeepStrictEqual } from 'node:util';
+import {
+  CONSTANT_BODY,
+  DISTURBED_PCT,
+  FRAMEWORKS,
+  PEERS,
+  decodeSub,
+  expiredToken,
+  fmt,
+  log,
+  machineBusyMicros,
+  median,
+  renderMarkdown,
+  renderText,
+  settings,
+  signToken,
+  signTokens,
+  subject,
+  tamper,
+  type Framework,
+  type Table,
+  type Variant,
+} from './common.js';
+
+const SERVER = fileURLToPath(new URL('./server.ts', import.meta.url));
+const VARIANTS: readonly Variant[] = ['bare', 'jwtguard', 'peer'];
+const MODES = ['same', 'fresh'] as const;
+type Mode = (typeof MODES)[number];
+
+const FRAMEWORK_LABEL: Readonly<Record<Framework, string>> = {
+  express: 'Express 5',
+  fastify: 'Fastify 5',
+  koa: 'Koa 3',
+  hono: 'Hono 4',
+};
+
+interface Usage {
+  readonly cpu: NodeJS.CpuUsage;
+  readonly rss: number;
+}
+
+interface RunningServer {
+  readonly port: number;
+  usage(): Promise<Usage>;
+  stop(): Promise<void>;
+}
+
+const children = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of children) child.kill();
+});
+
+export function startServer(framework: Framework, variant: Variant): Promise<RunningServer> {
+  const child = fork(SERVER, [framework, variant], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, NODE_ENV: 'production' },
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
+  children.add(child);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  void exited.then(() => children.delete(child));
+
+  const server: Omit<RunningServer, 'port'> = {
+    usage: () =>
+      new Promise<Usage>((resolve, reject) => {
+        const onMessage = (message: { type?: string } & Usage): void => {
+          if (message?.type !== 'usage') return;
+          child.off('message', onMessage);
+          resolve({ cpu: message.cpu, rss: message.rss });
+        };
+        child.on('message', onMessage);
+        if (!child.send({ type: 'usage' })) reject(new Error(`${framework}/${variant}: server IPC channel is closed`));
+      }),
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${framework}/${variant}: server did not print its port within 30 s`));
+    }, 30_000);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${framework}/${variant}: server exited before listening (code ${code}, signal ${signal})`));
+    });
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (chunk: string) => {
+      output += chunk;
+      const match = /BENCH_PORT=(\d+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        child.stdout!.removeAllListeners('data');
+        child.stdout!.resume();
+        resolve({ port: Number(match[1]), ...server });
+      }
+    });
+  });
+}
+
+interface Tokens {
+  /** The token of the "same" mode. */
+  readonly hot: string;
+  /** Valid, not in the pool: proves the server answers with the token's own payload. */
+  readonly other: string;
+  readonly expired: string;
+  /** The "fresh" mode's pool. */
+  readonly pool: readonly string[];
+}
+
+async function expectStatus(url: string, token: string | undefined, status: number, label: string, sub?: string): Promise<void> {
+  const headers: Record<string, string> = token === undefined ? {} : { authorization: `Bearer ${token}` };
+  const response = await fetch(url, { headers, signal: AbortSignal.timeout(10_000) });
+  const text = await response.text();
+  if (response.status !== status) throw new Error(`sanity check failed: ${label}: expected ${status}, got ${response.status} ${text.slice(0, 200)}`);
+  if (sub !== undefined) {
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new Error(`sanity check failed: ${label}: the body is not JSON: ${text.slice(0, 200)}`);
+    }
+    if ((body as { sub?: unknown }).sub !== sub) throw new Error(`sanity check failed: ${label}: expected the payload of "${sub}", got ${text.slice(0, 200)}`);
+  }
+}
+
+/** Fails loudly unless the server really authenticates (or, bare, really answers). */
+export async function sanityCheck(port: number, name: string, variant: Variant, tokens: Tokens): Promise<void> {
+  const url = `http://127.0.0.1:${port}/api/me`;
+  if (variant === 'bare') {
+    const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+    const body: unknown = await response.json();
+    if (response.status !== 200 || !isDeepStrictEqual(body, CONSTANT_BODY)) {
+      throw new Error(`sanity check failed: ${name}: expected 200 with the constant body, got ${response.status} ${JSON.stringify(body)}`);
+    }
+    return;
+  }
+  await expectStatus(url, tokens.hot, 200, `${name}: valid token`, decodeSub(tokens.hot));
+  await expectStatus(url, tokens.other, 200, `${name}: another valid token`, decodeSub(tokens.other));
+  await expectStatus(url, undefined, 401, `${name}: no token`);
+  await expectStatus(url, tamper(tokens.hot), 401, `${name}: tampered token`);
+  await expectStatus(url, tokens.expired, 401, `${name}: expired token`);
+}
+
+interface Cursor {
+  next: number;
+}
+
+function load(port: number, mode: Mode, seconds: number, tokens: Tokens, cursor: Cursor): PromiseLike<Result> {
+  const url = `http://127.0.0.1:${port}/api/me`;
+  const common = { url, connections: settings.connections, duration: seconds };
+  if (mode === 'same') return autocannon({ ...common, headers: { authorization: `Bearer ${tokens.hot}` } });
+  const { pool } = tokens;
+  return autocannon({
+    ...common,
+    requests: [
+      {
+        setupRequest(request: RawRequest) {
+          request.headers.authorization = `Bearer ${pool[cursor.next++ % pool.length]}`;
+          return request;
+        },
+      },
+    ],
+  });
+}
+
+export interface HttpRow {
+  readonly framework: Framework;
+  readonly variant: Variant;
+  readonly label: string;
+  readonly mode: Mode;
+  /** Medians over BENCH_REPEAT runs (one run by default). */
+  readonly rps: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly requests: number;
+  /** Non-2xx responses, summed over the runs: must be 0. */
+  readonly non2xx: number;
+  /** Socket errors + timeouts, summed over the runs: must be 0. */
+  readonly errors: number;
+  readonly serverCpuUsPerReq: number;
+  /** Server CPU time / wall time: near 100% means the server (not the client) was the bottleneck. */
+  readonly serverCpuPct: number;
+  readonly clientCpuPct: number;
+  /** CPU used by other processes on the machine during the run (wall-time %): high means disturbed. */
+  readonly otherCpuPct: number;
+  readonly serverRssMb: number;
+  /** Fresh mode: the pool wrapped on this server, so a token came back after BENCH_HTTP_TOKENS others. */
+  readonly reused: boolean;
+}
+
+interface Sample {
+  readonly rps: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly requests: number;
+  readonly non2xx: number;
+  readonly errors: number;
+  readonly serverCpuUsPerReq: number;
+  readonly serverCpuPct: number;
+  readonly clientCpuPct: number;
+  readonly otherCpuPct: number;
+  readonly serverRssMb: number;
+}
+
+export interface HttpResult {
+  readonly rows: readonly HttpRow[];
+  readonly settings: { duration: number; warmup: number; connections: number; httpTokens: number; repeat: number; retry: number; frameworks: readonly Framework[] };
+  readonly failures: readonly string[];
+  readonly seconds: number;
+}
+
+const cpuMicros = (usage: NodeJS.CpuUsage): number => usage.user + usage.system;
+
+
+/** One measured run: warmup (unmeasured), then `duration` seconds with CPU accounting on both sides. */
+async function measure(server: RunningServer, name: string, mode: Mode, tokens: Tokens, cursor: Cursor, failures: string[]): Promise<Sample> {
+  const { duration, warmup } = settings;
+  if (warmup > 0) {
+    const w = await load(server.port, mode, warmup, tokens, cursor);
+    if (w.non2xx + w.errors + w.timeouts > 0) failures.push(`${name} (${mode}) warmup: ${w.non2xx} non-2xx, ${w.errors} errors, ${w.timeouts} timeouts`);
+  }
+  const before = await server.usage();
+  const clientBefore = process.cpuUsage();
+  const machineBefore = machineBusyMicros();
+  const wallStart = performance.now();
+  const result = await load(server.port, mode, duration, tokens, cursor);
+  const wall = (performance.now() - wallStart) * 1000; // µs
+  const machineBusy = machineBusyMicros() - machineBefore;
+  const clientCpu = cpuMicros(process.cpuUsage(clientBefore));
+  const after = await server.usage();
+  const serverCpu = cpuMicros(after.cpu) - cpuMicros(before.cpu);
+  const requests = result.requests.total;
+  if (result.non2xx + result.errors + result.timeouts > 0) {
+    failures.push(`${name} (${mode}): ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`);
+  }
+  if (requests === 0) failures.push(`${name} (${mode}): no request completed`);
+  return {
+    rps: requests / result.duration,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    requests,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+    serverCpuUsPerReq: serverCpu / Math.max(1, requests),
+    serverCpuPct: (100 * serverCpu) / wall,
+    clientCpuPct: (100 * clientCpu) / wall,
+    // Whatever else ran on the machine meanwhile (os.cpus() counts in 10 ms ticks: ±a few %).
+    otherCpuPct: Math.max(0, (100 * (machineBusy - serverCpu - clientCpu)) / wall),
+    serverRssMb: after.rss / 2 ** 20,
+  };
+}
+
+export async function runHttp(): Promise<HttpResult> {
+  const started = performance.now();
+  const { duration, warmup, connections, httpTokens, repeat, retry, frameworks } = settings;
+  log(`http: signing ${fmt(httpTokens)} distinct tokens with jose ...`);
+  const tokens: Tokens = {
+    hot: await signToken('user-hot'),
+    other: await signToken('user-other'),
+    expired: await expiredToken(),
+    pool: await signTokens(httpTokens),
+  };
+  if (decodeSub(tokens.pool[0]!) !== subject(0)) throw new Error('token pool is not what it should be');
+
+  const rows: HttpRow[] = [];
+  const failures: string[] = [];
+  for (const framework of frameworks) {
+    // The three servers of a framework run side by side (idle ones cost nothing), so the runs a
+    // ratio compares are back to back: bare, jwtguard, peer for one token mode, then the other.
+    const servers = new Map<Variant, RunningServer>();
+    try {
+      for (const variant of VARIANTS) servers.set(variant, await startServer(framework, variant));
+      const cursors = new Map<Variant, Cursor>(VARIANTS.map((v) => [v, { next: 0 }]));
+      const samples = new Map<string, Sample[]>();
+      for (let rep = 0; rep < repeat; rep++) {
+        for (const mode of MODES) {
+          for (const variant of VARIANTS) {
+            const name = `${FRAMEWORK_LABEL[framework]} / ${variant === 'peer' ? PEERS[framework] : variant}`;
+            const server = servers.get(variant)!;
+            await sanityCheck(server.port, name, variant, tokens);
+            log(`http: ${name}, ${mode} token${repeat > 1 ? `, run ${rep + 1}/${repeat}` : ''}: ${warmup} s warmup + ${duration} s ...`);
+            let sample = await measure(server, name, mode, tokens, cursors.get(variant)!, failures);
+            for (let attempt = 1; attempt <= retry && sample.otherCpuPct > DISTURBED_PCT; attempt++) {
+              log(`http: ${name}, ${mode} token: other processes used ${fmt(sample.otherCpuPct)}% of a core; retrying (${attempt}/${retry}) ...`);
+              await sanityCheck(server.port, name, variant, tokens);
+              const again = await measure(server, name, mode, tokens, cursors.get(variant)!, failures);
+              if (again.otherCpuPct < sample.otherCpuPct) sample = again;
+            }
+            const key = `${variant}/${mode}`;
+            samples.set(key, [...(samples.get(key) ?? []), sample]);
+          }
+        }
+      }
+      for (const mode of MODES) {
+        for (const variant of VARIANTS) {
+          const runs = samples.get(`${variant}/${mode}`)!;
+          const med = (pick: (s: Sample) => number): number => median(runs.map(pick));
+          const sum = (pick: (s: Sample) => number): number => runs.reduce((acc, s) => acc + pick(s), 0);
+          rows.push({
+            framework,
+            variant,
+            label: variant === 'peer' ? PEERS[framework] : variant,
+            mode,
+            rps: med((s) => s.rps),
+            p50: med((s) => s.p50),
+            p99: med((s) => s.p99),
+            requests: sum((s) => s.requests),
+            non2xx: sum((s) => s.non2xx),
+            errors: sum((s) => s.errors),
+            serverCpuUsPerReq: med((s) => s.serverCpuUsPerReq),
+            serverCpuPct: med((s) => s.serverCpuPct),
+            clientCpuPct: med((s) => s.clientCpuPct),
+            otherCpuPct: med((s) => s.otherCpuPct),
+            serverRssMb: Math.max(...runs.map((s) => s.serverRssMb)),
+            reused: mode === 'fresh' && cursors.get(variant)!.next > tokens.pool.length,
+          });
+        }
+      }
+    } finally {
+      for (const server of servers.values()) await server.stop();
+    }
+  }
+  return {
+    rows,
+    settings: { duration, warmup, connections, httpTokens, repeat, retry, frameworks },
+    failures,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+export function httpTable(result: HttpResult): Table {
+  const bareOf = (row: HttpRow): HttpRow | undefined => result.rows.find((r) => r.framework === row.framework && r.mode === row.mode && r.variant === 'bare');
+  const ordered = [...result.rows].sort(
+    (a, b) =>
+      FRAMEWORKS.indexOf(a.framework) - FRAMEWORKS.indexOf(b.framework) || MODES.indexOf(a.mode) - MODES.indexOf(b.mode) || VARIANTS.indexOf(a.variant) - VARIANTS.indexOf(b.variant),
+  );
+  return {
+    headers: ['framework', 'middleware', 'token', 'req/s', '× bare', 'p50 ms', 'p99 ms', 'server CPU µs/req', 'CPU/req × bare', 'server CPU', 'client CPU', 'other CPU', 'non-2xx/errors'],
+    numeric: [false, false, false, true, true, true, true, true, true, true, true, true, true],
+    rows: ordered.map((row) => {
+      const bare = bareOf(row);
+      return [
+        FRAMEWORK_LABEL[row.framework],
+        row.label,
+        row.mode === 'same' ? 'same' : row.reused ? 'fresh†' : 'fresh',
+        fmt(row.rps),
+        bare ? `${fmt(row.rps / bare.rps, 2)}×` : 'n/a',
+        fmt(row.p50, 0),
+        fmt(row.p99, 0),
+        fmt(row.serverCpuUsPerReq, 1),
+        bare ? `${fmt(row.serverCpuUsPerReq / bare.serverCpuUsPerReq, 2)}×` : 'n/a',
+        `${fmt(row.serverCpuPct)}%`,
+        `${fmt(row.clientCpuPct)}%`,
+        `${fmt(row.otherCpuPct)}%`,
+        row.non2xx + row.errors === 0 ? '0' : `**${row.non2xx}/${row.errors}**`,
+      ];
+    }),
+  };
+}
+
+export function httpMarkdown(result: HttpResult): string {
+  return renderMarkdown(httpTable(result));
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const result = await runHttp();
+  console.log(renderText(httpTable(result)));
+  if (result.failures.length > 0) {
+    console.error(`\nFAILED: ${result.failures.join('; ')}`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * One benchmark server, run in its own process by bench/http.ts:
+ *
+ *   node --import tsx bench/server.ts <express|fastify|koa|hono> <bare|jwtguard|peer>
+ *
+ * Listens on 127.0.0.1 (a free port), prints `BENCH_PORT=<port>` on stdout, and serves
+ * GET /api/me: the verified payload (bare: a constant of the same shape). Over the IPC channel it
+ * answers `{ type: 'usage' }` with its CPU time and RSS, so the parent can compute CPU per request.
+ * It exits when the parent disconnects.
+ */
+import type { NextFunction, Request, Response } from 'express';
+import type { FastifyPluginAsync } from 'fastify';
+import type { AddressInfo } from 'node:net';
+import { CONSTANT_BODY, SECRET, type Framework, type Variant } from './common.js';
+
+type Start = (variant: Variant) => Promise<number>;
+
+/**
+ * @fastify/jwt's types augment FastifyRequest with a required `user` that clashes with jwtguard's
+ * optional one, and tsconfig type-checks bench/ with src/. Loading it through a non-literal
+ * specifier keeps its declarations out of the program; this file only needs the plugin itself.
+ */
+async function importUntyped<T>(specifier: string): Promise<T> {
+  return (await import(specifier)) as T;
+}
+
+const starters: Record<Framework, Start> = {
+  async express(variant) {
+    const { default: express } = await import('express');
+    const app = express();
+    if (variant === 'jwtguard') {
+      const { jwtGuard } = await import('../src/adapters/express.js');
+      app.use(jwtGuard({ secret: SECRET, algorithm: 'HS256' }));
+    } else if (variant === 'peer') {
+      const { expressjwt } = await import('express-jwt');
+      app.use(expressjwt({ secret: SECRET, algorithms: ['HS256'] }));
+    }
+    app.get('/api/me', (req, res) => void res.json(variant === 'bare' ? CONSTANT_BODY : req.auth));
+    // express-jwt reports failures through next(err): answer them as a plain 401 (not an HTML stack page).
+    app.use((err: { status?: number }, _req: Request, res: Response, _next: NextFunction) => {
+      void _next;
+      res.status(err.status ?? 500).json({ error: 'unauthorized' });
+    });
+    return new Promise((resolve) => {
+      const server = app.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+    });
+  },
+
+  async fastify(variant) {
+    const { default: Fastify } = await import('fastify');
+    const app = Fastify({ logger: false });
+    if (variant === 'jwtguard') {
+      const { jwtGuard } = await import('../src/adapters/fastify.js');
+      await app.register(jwtGuard, { secret: SECRET, algorithm: 'HS256' });
+    } else if (variant === 'peer') {
+      const { default: fastifyJwt } = await importUntyped<{ default: FastifyPluginAsync<{ secret: string; verify: object }> }>('@fastify/jwt');
+      await app.register(fastifyJwt, { secret: SECRET, verify: { algorithms: ['HS256'] } });
+      app.addHook('onRequest', async (request) => {
+        await (request as unknown as { jwtVerify(): Promise<unknown> }).jwtVerify();
+      });
+    }
+    app.get('/api/me', async (request) => (variant === 'bare' ? CONSTANT_BODY : request.user));
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    return (app.server.address() as AddressInfo).port;
+  },
+
+  async koa(variant) {
+    const { default: Koa } = await import('koa');
+    const app = new Koa();
+    if (variant === 'jwtguard') {
+      const { jwtGuard } = await import('../src/adapters/koa.js');
+      app.use(jwtGuard({ secret: SECRET, algorithm: 'HS256' }));
+    } else if (variant === 'peer') {
+      const { default: koaJwt } = await import('koa-jwt');
+      app.use(koaJwt({ secret: SECRET, algorithms: ['HS256'] }));
+    }
+    app.use(async (ctx) => {
+      if (ctx.method === 'GET' && ctx.path === '/api/me') ctx.body = variant === 'bare' ? CONSTANT_BODY : ctx.state.user;
+    });
+    return new Promise((resolve) => {
+      const server = app.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+    });
+  },
+
+  async hono(variant) {
+    const { Hono } = await import('hono');
+    const { serve } = await import('@hono/node-server');
+    const app = new Hono();
+    if (variant === 'jwtguard') {
+      const { jwtGuard } = await import('../src/adapters/hono.js');
+      app.use('*', jwtGuard({ secret: SECRET, algorithm: 'HS256' }));
+    } else if (variant === 'peer') {
+      const { jwt } = await import('hono/jwt');
+      app.use('*', jwt({ secret: SECRET, alg: 'HS256' }));
+    }
+    app.get('/api/me', (c) => c.json(variant === 'bare' ? CONSTANT_BODY : (c.get('jwtPayload') as object)));
+    return new Promise((resolve) => {
+      serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => resolve(info.port));
+    });
+  },
+};
+
+const [framework, variant] = process.argv.slice(2) as [Framework, Variant];
+if (!Object.hasOwn(starters, framework) || !['bare', 'jwtguard', 'peer'].includes(variant)) {
+  console.error('usage: bench/server.ts <express|fastify|koa|hono> <bare|jwtguard|peer>');
+  process.exit(2);
+}
+
+const port = await starters[framework](variant);
+process.on('message', (message: { type?: string }) => {
+  if (message?.type === 'usage') process.send?.({ type: 'usage', cpu: process.cpuUsage(), rss: process.memoryUsage.rss() });
+});
+process.on('disconnect', () => process.exit(0));
+process.stdout.write(`BENCH_PORT=${port}\n`);
