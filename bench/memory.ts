@@ -7,7 +7,7 @@
 import { createHmac } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { normalizeOptions, verifyToken } from '../src/index.js';
+import { loadCore } from './target.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -38,6 +38,7 @@ export interface MemoryRow {
 }
 
 export async function runMemory(count = Number(process.env.BENCH_MEMORY_TOKENS ?? 1_000_000)): Promise<MemoryRow[]> {
+  const { normalizeOptions, verifyToken } = await loadCore();
   const options = { secret: SECRET };
   const cache = normalizeOptions(options).cache;
   await verifyToken(token(-1, false), options);

@@ -20,7 +20,8 @@ import { pathToFileURL } from 'node:url';
 import { createVerifier } from 'fast-jwt';
 import { jwtVerify } from 'jose';
 import jsonwebtoken from 'jsonwebtoken';
-import { verifyToken, type JwtGuardOptions } from '../src/index.js';
+import type { JwtGuardOptions } from '../src/index.js';
+import { loadCore } from './target.js';
 import { SECRET, SECRET_BYTES, decodeSub, expiredToken, fmt, log, machineBusyMicros, median, renderMarkdown, renderText, settings, signToken, signTokens, tamper, type Table } from './common.js';
 
 type Verify = (token: string) => unknown;
@@ -64,6 +65,7 @@ const candidates: readonly Candidate[] = [
     async: true,
     make: async () => {
       const options: JwtGuardOptions = { secret: SECRET, algorithm: 'HS256' }; // a new object: a fresh normalised config
+      const { verifyToken } = await loadCore();
       return (token) => verifyToken(token, options);
     },
   },
@@ -73,6 +75,7 @@ const candidates: readonly Candidate[] = [
     async: true,
     make: async () => {
       const options = { secret: SECRET, algorithm: 'HS256', cacheSize: 0 } as JwtGuardOptions;
+      const { verifyToken } = await loadCore();
       return (token) => verifyToken(token, options);
     },
   },

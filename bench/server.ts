@@ -9,6 +9,7 @@
  * It exits when the parent disconnects.
  */
 import type { NextFunction, Request, Response } from 'express';
+import { loadExpress, loadFastify, loadHono, loadKoa } from './target.js';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { CONSTANT_BODY, SECRET, type Framework, type Variant } from './common.js';
@@ -29,7 +30,7 @@ const starters: Record<Framework, Start> = {
     const { default: express } = await import('express');
     const app = express();
     if (variant === 'jwtguard') {
-      const { jwtGuard } = await import('../src/adapters/express.js');
+      const { jwtGuard } = await loadExpress();
       app.use(jwtGuard({ secret: SECRET, algorithm: 'HS256' }));
     } else if (variant === 'peer') {
       const { expressjwt } = await import('express-jwt');
@@ -50,7 +51,7 @@ const starters: Record<Framework, Start> = {
     const { default: Fastify } = await import('fastify');
     const app = Fastify({ logger: false });
     if (variant === 'jwtguard') {
-      const { jwtGuard } = await import('../src/adapters/fastify.js');
+      const { jwtGuard } = await loadFastify();
       await app.register(jwtGuard, { secret: SECRET, algorithm: 'HS256' });
     } else if (variant === 'peer') {
       const { default: fastifyJwt } = await importUntyped<{ default: FastifyPluginAsync<{ secret: string; verify: object }> }>('@fastify/jwt');
@@ -68,7 +69,7 @@ const starters: Record<Framework, Start> = {
     const { default: Koa } = await import('koa');
     const app = new Koa();
     if (variant === 'jwtguard') {
-      const { jwtGuard } = await import('../src/adapters/koa.js');
+      const { jwtGuard } = await loadKoa();
       app.use(jwtGuard({ secret: SECRET, algorithm: 'HS256' }));
     } else if (variant === 'peer') {
       const { default: koaJwt } = await import('koa-jwt');
@@ -87,7 +88,7 @@ const starters: Record<Framework, Start> = {
     const { serve } = await import('@hono/node-server');
     const app = new Hono();
     if (variant === 'jwtguard') {
-      const { jwtGuard } = await import('../src/adapters/hono.js');
+      const { jwtGuard } = await loadHono();
       app.use('*', jwtGuard({ secret: SECRET, algorithm: 'HS256' }));
     } else if (variant === 'peer') {
       const { jwt } = await import('hono/jwt');

@@ -19,6 +19,8 @@ function headerValue(headers: HeadersLike, name: string): string | undefined {
 
 /** `Bearer <token>` → token; a value without a scheme is the bare token; any other scheme carries no JWT. */
 function tokenFromHeader(value: string): string | undefined {
+  // The overwhelmingly common spelling, without regex or case folding.
+  if (value.startsWith('Bearer ') && value.charCodeAt(7) > 32 && value.indexOf(' ', 7) === -1) return value.slice(7).trimEnd();
   const trimmed = value.trim();
   const space = trimmed.search(/\s/);
   // A lone "Bearer" is a scheme with no credentials, not a token.

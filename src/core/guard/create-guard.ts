@@ -106,6 +106,7 @@ export function createGuard(options: JwtGuardOptions): Guard {
   }
 
   function revocationChecked(payload: JwtGuardPayload, token: string, startedAt: number): AuthResult | Promise<AuthResult> {
+    if (config.isRevoked === undefined) return { ok: true, payload, token };
     const checked = checkRevocation(payload, token, config);
     const toResult = (verdict: JwtGuardPayload | JwtGuardError): AuthResult | Promise<AuthResult> =>
       verdict instanceof JwtGuardError ? fail(verdict, startedAt) : { ok: true, payload: verdict, token };

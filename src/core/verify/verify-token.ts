@@ -38,12 +38,15 @@ export async function verifyWithJose(token: string, config: NormalizedOptions): 
  * only jose can (then call {@link verifyWith}). Revocation is not checked here.
  */
 export function verifySync(token: unknown, config: NormalizedOptions): JwtGuardPayload | JwtGuardError | undefined {
+  const now = config.claims.now();
+  // Only canonical tokens within maxTokenLength are ever cached, so an exact hit needs no precheck.
+  if (typeof token === 'string') {
+    const cached = config.cache?.get(token, now);
+    if (cached !== undefined) return cached;
+  }
   const rejected = precheck(token, config);
   if (rejected !== undefined) return rejected;
   const compact = token as string;
-  const now = config.claims.now();
-  const cached = config.cache?.get(compact, now);
-  if (cached !== undefined) return cached;
   const fast = config.fastPath?.(compact, now);
   if (fast === undefined || fast instanceof JwtGuardError) return fast;
   return remember(compact, fast, config);
