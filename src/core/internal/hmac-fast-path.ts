@@ -2,6 +2,7 @@
 import type * as NodeBuffer from 'node:buffer';
 import type * as NodeCrypto from 'node:crypto';
 import { JwtGuardError } from '../errors/jwt-guard-error.js';
+import { nodeBuiltin } from './node-builtin.js';
 import type { JWTHeaderParameters } from 'jose';
 import type { ClaimRules } from '../options/claims.js';
 import type { HmacAlgorithm, JwtGuardPayload } from '../options/types.js';
@@ -22,18 +23,10 @@ interface NodeBuiltins {
   readonly buffer: typeof NodeBuffer;
 }
 
-/** node:crypto without a static `node:` import: present on Node >= 20.16, Bun and Deno; absent on Workers. */
 function nodeBuiltins(): NodeBuiltins | undefined {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  if (typeof proc?.getBuiltinModule !== 'function') return undefined;
-  try {
-    const crypto = proc.getBuiltinModule('node:crypto') as typeof NodeCrypto | undefined;
-    const buffer = proc.getBuiltinModule('node:buffer') as typeof NodeBuffer | undefined;
-    if (typeof crypto?.createHmac !== 'function' || typeof buffer?.isUtf8 !== 'function') return undefined;
-    return { crypto, buffer };
-  } catch {
-    return undefined;
-  }
+  const crypto = nodeBuiltin<typeof NodeCrypto>('node:crypto');
+  const buffer = nodeBuiltin<typeof NodeBuffer>('node:buffer');
+  return typeof crypto?.createHmac === 'function' && typeof buffer?.isUtf8 === 'function' ? { crypto, buffer } : undefined;
 }
 
 /** jose's notion of a JSON object: a plain object, not an array or a class instance. */

@@ -15,6 +15,7 @@ import {
   type KeyObject,
 } from 'jose';
 import { JwtGuardError } from '../errors/jwt-guard-error.js';
+import { nodeBuiltin } from '../internal/node-builtin.js';
 import type { JwsAlgorithm, JwtGuardOptions, KeyInput } from './types.js';
 
 /** Which key each algorithm needs. An HMAC secret can never verify an asymmetric algorithm, nor the reverse. */
@@ -61,15 +62,9 @@ function invalid(message: string): JwtGuardError {
   return new JwtGuardError('invalid_options', `jwtguard: ${message}`);
 }
 
-/** node:crypto without a static `node:` import: present on Node, Bun and Deno; absent on Workers. */
 function nodeCrypto(): typeof NodeCrypto | undefined {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  try {
-    const crypto = proc?.getBuiltinModule?.('node:crypto') as typeof NodeCrypto | undefined;
-    return typeof crypto?.createPublicKey === 'function' ? crypto : undefined;
-  } catch {
-    return undefined;
-  }
+  const crypto = nodeBuiltin<typeof NodeCrypto>('node:crypto');
+  return typeof crypto?.createPublicKey === 'function' ? crypto : undefined;
 }
 
 const isKeyObject = (value: unknown): value is NodeCrypto.KeyObject =>
