@@ -1,11 +1,11 @@
 /**
  * jwtguard core: framework-agnostic JWT extraction, verification, signing and minting.
- * Framework adapters live at `jwtguard/express` (and, as they land, `/fastify`, `/koa`, `/hono`).
+ * Framework adapters live at `jwtguard/express`, `jwtguard/fastify`, `jwtguard/koa` and `jwtguard/hono`.
  *
  * @packageDocumentation
  */
 export { JwtGuardError, isJwtGuardError, type JwtGuardErrorCode } from './core/errors/jwt-guard-error.js';
-export type { HmacAlgorithm, JwtGuardOptions, JwtGuardPayload } from './core/options/types.js';
+export type { HmacAlgorithm, JwsAlgorithm, JwtGuardOptions, JwtGuardPayload, KeyInput, PublicRequest } from './core/options/types.js';
 export { normalizeOptions, type NormalizedOptions, type TokenSources } from './core/options/normalize-options.js';
 export { extractToken, type HeadersLike, type TokenRequest } from './core/extract/extract-token.js';
 export { verifyToken } from './core/verify/verify-token.js';
