@@ -33,7 +33,8 @@ export const FRAMEWORKS = ['express', 'fastify', 'koa', 'hono'] as const;
 export type Framework = (typeof FRAMEWORKS)[number];
 
 /** bare: no auth at all; jwtguard: this package's adapter; peer: the framework's usual JWT middleware. */
-export type Variant = 'bare' | 'jwtguard' | 'peer';
+/** bare: no auth; noop: one empty middleware (what any middleware costs); jwtguard; peer. */
+export type Variant = 'bare' | 'noop' | 'jwtguard' | 'peer';
 
 /** Which peer middleware each framework is compared with (see bench/server.ts for the exact setup). */
 export const PEERS: Readonly<Record<Framework, string>> = {

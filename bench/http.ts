@@ -49,7 +49,7 @@ import {
 } from './common.js';
 
 const SERVER = fileURLToPath(new URL('./server.ts', import.meta.url));
-const VARIANTS: readonly Variant[] = ['bare', 'jwtguard', 'peer'];
+const VARIANTS: readonly Variant[] = ['bare', 'noop', 'jwtguard', 'peer'];
 const MODES = ['same', 'fresh'] as const;
 type Mode = (typeof MODES)[number];
 
@@ -156,7 +156,7 @@ async function expectStatus(url: string, token: string | undefined, status: numb
 /** Fails loudly unless the server really authenticates (or, bare, really answers). */
 export async function sanityCheck(port: number, name: string, variant: Variant, tokens: Tokens): Promise<void> {
   const url = `http://127.0.0.1:${port}/api/me`;
-  if (variant === 'bare') {
+  if (variant === 'bare' || variant === 'noop') {
     const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
     const body: unknown = await response.json();
     if (response.status !== 200 || !isDeepStrictEqual(body, CONSTANT_BODY)) {
@@ -305,7 +305,7 @@ export async function runHttp(): Promise<HttpResult> {
       for (let rep = 0; rep < repeat; rep++) {
         for (const mode of MODES) {
           for (const variant of VARIANTS) {
-            const name = `${FRAMEWORK_LABEL[framework]} / ${variant === 'peer' ? PEERS[framework] : variant}`;
+            const name = `${FRAMEWORK_LABEL[framework]} / ${variant === 'peer' ? PEERS[framework] : variant === 'noop' ? 'empty middleware' : variant}`;
             const server = servers.get(variant)!;
             await sanityCheck(server.port, name, variant, tokens);
             log(`http: ${name}, ${mode} token${repeat > 1 ? `, run ${rep + 1}/${repeat}` : ''}: ${warmup} s warmup + ${duration} s ...`);
@@ -329,7 +329,7 @@ export async function runHttp(): Promise<HttpResult> {
           rows.push({
             framework,
             variant,
-            label: variant === 'peer' ? PEERS[framework] : variant,
+            label: variant === 'peer' ? PEERS[framework] : variant === 'noop' ? 'empty middleware' : variant,
             mode,
             rps: med((s) => s.rps),
             p50: med((s) => s.p50),

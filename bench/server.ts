@@ -35,8 +35,10 @@ const starters: Record<Framework, Start> = {
     } else if (variant === 'peer') {
       const { expressjwt } = await import('express-jwt');
       app.use(expressjwt({ secret: SECRET, algorithms: ['HS256'] }));
+    } else if (variant === 'noop') {
+      app.use((_req: Request, _res: Response, next: NextFunction) => next());
     }
-    app.get('/api/me', (req, res) => void res.json(variant === 'bare' ? CONSTANT_BODY : req.auth));
+    app.get('/api/me', (req, res) => void res.json(variant === 'bare' || variant === 'noop' ? CONSTANT_BODY : req.auth));
     // express-jwt reports failures through next(err): answer them as a plain 401 (not an HTML stack page).
     app.use((err: { status?: number }, _req: Request, res: Response, _next: NextFunction) => {
       void _next;
@@ -59,8 +61,10 @@ const starters: Record<Framework, Start> = {
       app.addHook('onRequest', async (request) => {
         await (request as unknown as { jwtVerify(): Promise<unknown> }).jwtVerify();
       });
+    } else if (variant === 'noop') {
+      app.addHook('onRequest', (_request, _reply, done) => done());
     }
-    app.get('/api/me', async (request) => (variant === 'bare' ? CONSTANT_BODY : request.user));
+    app.get('/api/me', async (request) => (variant === 'bare' || variant === 'noop' ? CONSTANT_BODY : request.user));
     await app.listen({ port: 0, host: '127.0.0.1' });
     return (app.server.address() as AddressInfo).port;
   },
@@ -74,9 +78,11 @@ const starters: Record<Framework, Start> = {
     } else if (variant === 'peer') {
       const { default: koaJwt } = await import('koa-jwt');
       app.use(koaJwt({ secret: SECRET, algorithms: ['HS256'] }));
+    } else if (variant === 'noop') {
+      app.use((_ctx, next) => next());
     }
     app.use(async (ctx) => {
-      if (ctx.method === 'GET' && ctx.path === '/api/me') ctx.body = variant === 'bare' ? CONSTANT_BODY : ctx.state.user;
+      if (ctx.method === 'GET' && ctx.path === '/api/me') ctx.body = variant === 'bare' || variant === 'noop' ? CONSTANT_BODY : ctx.state.user;
     });
     return new Promise((resolve) => {
       const server = app.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
@@ -93,8 +99,12 @@ const starters: Record<Framework, Start> = {
     } else if (variant === 'peer') {
       const { jwt } = await import('hono/jwt');
       app.use('*', jwt({ secret: SECRET, alg: 'HS256' }));
+    } else if (variant === 'noop') {
+      app.use('*', async (_c, next) => {
+        await next();
+      });
     }
-    app.get('/api/me', (c) => c.json(variant === 'bare' ? CONSTANT_BODY : (c.get('jwtPayload') as object)));
+    app.get('/api/me', (c) => c.json(variant === 'bare' || variant === 'noop' ? CONSTANT_BODY : (c.get('jwtPayload') as object)));
     return new Promise((resolve) => {
       serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => resolve(info.port));
     });
@@ -102,8 +112,8 @@ const starters: Record<Framework, Start> = {
 };
 
 const [framework, variant] = process.argv.slice(2) as [Framework, Variant];
-if (!Object.hasOwn(starters, framework) || !['bare', 'jwtguard', 'peer'].includes(variant)) {
-  console.error('usage: bench/server.ts <express|fastify|koa|hono> <bare|jwtguard|peer>');
+if (!Object.hasOwn(starters, framework) || !['bare', 'noop', 'jwtguard', 'peer'].includes(variant)) {
+  console.error('usage: bench/server.ts <express|fastify|koa|hono> <bare|noop|jwtguard|peer>');
   process.exit(2);
 }
 
