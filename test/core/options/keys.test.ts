@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { base64url, decodeProtectedHeader, importPKCS8, importSPKI, jwtVerify, SignJWT, type JWK, type JWTPayload } from 'jose';
-import { JwtGuardError, normalizeOptions, signToken, verifyToken, type JwtGuardErrorCode, type JwtGuardOptions } from '../../../src/index.js';
+import { JwtGuardError, normalizeOptions, signToken, verifyToken, type JwtGuardOptions } from '../../../src/index.js';
 import { STRONG_SECRET } from '../../support/tokens.js';
+import { rejectsWith } from '../../support/assertions.js';
 
 type Alg = NonNullable<JwtGuardOptions['algorithm']>;
 type PublicKeyInput = NonNullable<JwtGuardOptions['publicKey']>;
@@ -108,16 +109,6 @@ const joseToken = (alg: Alg, key: KeyObject | Uint8Array, payload: JWTPayload = 
 
 // --- assertions ---------------------------------------------------------------------------------
 
-async function rejectsWith(promise: Promise<unknown>, code: JwtGuardErrorCode): Promise<JwtGuardError> {
-  let caught: unknown;
-  await promise.then(
-    () => assert.fail(`resolved, but ${code} was expected`),
-    (error: unknown) => (caught = error),
-  );
-  assert.ok(caught instanceof JwtGuardError, `rejected with a non-JwtGuardError: ${String(caught)}`);
-  assert.equal(caught.code, code, caught.message);
-  return caught;
-}
 
 function refused(options: unknown, fragment: RegExp): void {
   assert.throws(

@@ -6,21 +6,12 @@ import { describe, test } from 'node:test';
 import { createSigner, createVerifier } from 'fast-jwt';
 import { base64url, compactVerify, decodeProtectedHeader, importJWK, importPKCS8, importSPKI, jwtVerify, SignJWT, type JWK } from 'jose';
 import jsonwebtoken from 'jsonwebtoken';
-import { JwtGuardError, signToken, verifyToken, type JwtGuardErrorCode, type JwtGuardOptions } from '../../../src/index.js';
+import { signToken, verifyToken, type JwtGuardOptions } from '../../../src/index.js';
 import { STRONG_SECRET } from '../../support/tokens.js';
+import { rejectsWith } from '../../support/assertions.js';
 
 type Alg = 'HS256' | 'RS256' | 'ES256';
 
-async function rejectsWith(promise: Promise<unknown>, code: JwtGuardErrorCode): Promise<JwtGuardError> {
-  let caught: unknown;
-  await promise.then(
-    () => assert.fail(`resolved, but ${code} was expected`),
-    (error: unknown) => (caught = error),
-  );
-  assert.ok(caught instanceof JwtGuardError, `rejected with a non-JwtGuardError: ${String(caught)}`);
-  assert.equal(caught.code, code, caught.message);
-  return caught;
-}
 
 // --- other libraries ------------------------------------------------------------------------------
 
