@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { buffer } from 'node:stream/consumers';
 import { createGuard, type AuthResult, type Guard } from '../core/guard/create-guard.js';
 import { BODY_HEADERS, type MintBody } from '../core/mint/mint-token-response.js';
 import type { JwtGuardOptions, JwtGuardPayload } from '../core/options/types.js';
@@ -23,16 +24,6 @@ function isStream(payload: unknown): payload is AsyncIterable<unknown> {
   return typeof candidate.pipe === 'function' || typeof candidate.getReader === 'function';
 }
 
-/** Reads a Node Readable or a web ReadableStream to its end; chunks may be strings or bytes. */
-async function readAll(stream: AsyncIterable<unknown>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) {
-    if (typeof chunk === 'string') chunks.push(Buffer.from(chunk, 'utf8'));
-    else if (chunk instanceof Uint8Array) chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-  }
-  return Buffer.concat(chunks);
-}
-
 /**
  * Hands the auth route's status and body to the core and, when it mints, swaps the route's answer
  * for the token response. Whatever Fastify serialised or was given (string, Buffer, Node or web
@@ -50,7 +41,7 @@ async function mintOnSend(guard: Guard, reply: FastifyReply, payload: unknown): 
   if (isStream(payload)) {
     // Only a 2xx answer can be minted: leave any other stream streaming instead of buffering it.
     if (!guard.mints(reply.statusCode)) return payload;
-    body = await readAll(payload);
+    body = await buffer(payload); // node:stream/consumers reads Node and web streams, string or byte chunks
   } else {
     body = payload as MintBody;
   }

@@ -16,7 +16,7 @@ import {
 } from 'jose';
 import { JwtGuardError } from '../errors/jwt-guard-error.js';
 import { nodeBuiltin } from '../internal/node-builtin.js';
-import type { JwsAlgorithm, JwtGuardOptions, KeyInput } from './types.js';
+import type { JwsAlgorithm, JwtGuardOptions } from './types.js';
 
 /** Which key each algorithm needs. An HMAC secret can never verify an asymmetric algorithm, nor the reverse. */
 const KEY_FAMILY: Readonly<Record<JwsAlgorithm, string>> = {
@@ -406,4 +406,3 @@ function decodePayload(token: string): JWTPayload {
 
 /** @internal The key family an algorithm needs. */
 export const keyFamilyOf = (alg: JwsAlgorithm): string => KEY_FAMILY[alg];
-export type { KeyInput };
