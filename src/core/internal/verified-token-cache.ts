@@ -5,6 +5,20 @@ const timeValid = (payload: JwtGuardPayload, now: number): boolean =>
   !((payload.exp !== undefined && payload.exp <= now) || (payload.nbf !== undefined && payload.nbf > now));
 
 /**
+ * Characters of the token the maps are keyed by: its last 16, which are signature (at least 90
+ * random bits for every supported algorithm). A token arrives as a new string on every request,
+ * and hashing the whole of it for a Map lookup costs more than the rest of a cache hit put
+ * together; hashing 16 characters does not. The full token is then compared, so keys that happen
+ * to collide only evict each other and are never mistaken for one another.
+ */
+const KEY_CHARS = 16;
+
+interface Entry {
+  readonly token: string;
+  readonly payload: JwtGuardPayload;
+}
+
+/**
  * @internal A bounded map from token string to the payload it verified to, in two generations:
  * new entries go to `young`; when `young` holds half the capacity it becomes `old` and the
  * previous `old` is dropped whole. A hit in `old` moves the entry back to `young`, so tokens in
@@ -13,8 +27,8 @@ const timeValid = (payload: JwtGuardPayload, now: number): boolean =>
  * and `nbf` against the current clock, so the cache never extends a token's life.
  */
 export class VerifiedTokenCache {
-  #young = new Map<string, JwtGuardPayload>();
-  #old = new Map<string, JwtGuardPayload>();
+  #young = new Map<string, Entry>();
+  #old = new Map<string, Entry>();
   readonly #generation: number;
   readonly #stillValid: (payload: JwtGuardPayload, now: number) => boolean;
 
@@ -33,27 +47,33 @@ export class VerifiedTokenCache {
 
   /** The cached payload, or `undefined` when absent or no longer valid at `now` (seconds since the epoch). */
   get(token: string, now: number): JwtGuardPayload | undefined {
-    let payload = this.#young.get(token);
-    if (payload === undefined) {
-      payload = this.#old.get(token);
-      if (payload === undefined) return undefined;
-      this.#old.delete(token);
-      this.#insert(token, payload);
-    }
-    // nbf too: a clock stepped backwards (NTP) must not accept what an uncached check would refuse.
-    if (!this.#stillValid(payload, now)) {
-      this.#young.delete(token);
+    const key = token.slice(-KEY_CHARS);
+    let entry = this.#young.get(key);
+    if (entry === undefined) {
+      entry = this.#old.get(key);
+      if (entry === undefined || entry.token !== token) return undefined;
+      this.#old.delete(key);
+      this.#insert(key, entry);
+    } else if (entry.token !== token) {
       return undefined;
     }
-    return payload;
+    // nbf too: a clock stepped backwards (NTP) must not accept what an uncached check would refuse.
+    if (!this.#stillValid(entry.payload, now)) {
+      this.#young.delete(key);
+      return undefined;
+    }
+    return entry.payload;
   }
 
   set(token: string, payload: JwtGuardPayload): void {
-    this.#insert(token, payload);
+    this.#insert(token.slice(-KEY_CHARS), { token, payload });
   }
 
   delete(token: string): boolean {
-    return this.#young.delete(token) || this.#old.delete(token);
+    const key = token.slice(-KEY_CHARS);
+    if (this.#young.get(key)?.token === token) return this.#young.delete(key);
+    if (this.#old.get(key)?.token === token) return this.#old.delete(key);
+    return false;
   }
 
   clear(): void {
@@ -61,8 +81,8 @@ export class VerifiedTokenCache {
     this.#old.clear();
   }
 
-  #insert(token: string, payload: JwtGuardPayload): void {
-    this.#young.set(token, payload);
+  #insert(key: string, entry: Entry): void {
+    this.#young.set(key, entry);
     if (this.#young.size >= this.#generation) {
       this.#old = this.#young;
       this.#young = new Map();

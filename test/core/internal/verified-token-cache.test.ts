@@ -51,6 +51,31 @@ describe('verified-token cache', () => {
     assert.equal(normalizeOptions(options).cache?.size, 0);
   });
 
+  test('a forged token that keeps a cached token\'s signature (the same cache key) is verified, not served', async () => {
+    const options = { secret: STRONG_SECRET };
+    const genuine = await hmacToken({ role: 'user' });
+    const payload = await verifyToken(genuine, options);
+    const forged = tamper(genuine, { role: 'admin' });
+    assert.equal(forged.slice(-16), genuine.slice(-16), 'same signature, so the same cache key');
+    await assert.rejects(verifyToken(forged, options), (e: unknown) => e instanceof JwtGuardError && e.code === 'signature_invalid');
+    assert.equal(await verifyToken(genuine, options), payload, 'the genuine token is still served from the cache');
+  });
+
+  test('VerifiedTokenCache: tokens whose keys collide evict each other and are never confused', () => {
+    const cache = new VerifiedTokenCache(8);
+    const tail = '.signature-tail-0123456789';
+    cache.set(`a${tail}`, { who: 'a' });
+    assert.equal(cache.get(`b${tail}`, 0), undefined, 'a different token with the same tail misses');
+    assert.equal(cache.delete(`b${tail}`), false, 'and cannot delete the other');
+    assert.deepEqual(cache.get(`a${tail}`, 0), { who: 'a' });
+    cache.set(`b${tail}`, { who: 'b' });
+    assert.equal(cache.get(`a${tail}`, 0), undefined);
+    assert.deepEqual(cache.get(`b${tail}`, 0), { who: 'b' });
+    for (let i = 0; i < 4; i++) cache.set(`filler-${i}-0123456789abcdef`, {});
+    assert.deepEqual(cache.get(`b${tail}`, 0), { who: 'b' }, 'found in the old generation too');
+    assert.equal(cache.get(`c${tail}`, 0), undefined);
+  });
+
   test('VerifiedTokenCache keeps tokens in use, forgets idle ones, drops expired ones on read', () => {
     const cache = new VerifiedTokenCache(8);
     cache.set('idle', {});
