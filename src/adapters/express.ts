@@ -95,6 +95,12 @@ function captureForMint(res: Response, guard: Guard, next: NextFunction): void {
   } as Response['end'];
 }
 
+function finish(guard: Guard, req: Request, res: Response, next: NextFunction, result: AuthResult): void {
+  if (!result.ok) return guard.options.forwardErrors ? next(result.error) : send(res, result.response);
+  req.auth = result.payload;
+  next();
+}
+
 /**
  * Express middleware (Express 4 and 5) that guards every route with a JWT and, on `authPath`,
  * turns the login route's JSON answer into `{"token": "..."}`. The verified payload is on
@@ -123,14 +129,10 @@ export function jwtGuard(options: JwtGuardOptions): RequestHandler {
       captureForMint(res, guard, next);
       return next();
     }
-    const finish = (result: AuthResult): void => {
-      if (!result.ok) return guard.options.forwardErrors ? next(result.error) : send(res, result.response);
-      req.auth = result.payload;
-      next();
-    };
     const result = guard.authenticate(request);
-    if (result instanceof Promise) result.then(finish, next);
-    else finish(result);
+    // A closure only when the verdict is still pending: the hot path allocates none.
+    if (result instanceof Promise) result.then((settled) => finish(guard, req, res, next, settled), next);
+    else finish(guard, req, res, next, result);
   };
 }
 

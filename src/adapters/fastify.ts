@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import fp from 'fastify-plugin';
 import { buffer } from 'node:stream/consumers';
 import { createGuard, type AuthResult, type Guard } from '../core/guard/create-guard.js';
@@ -52,6 +52,18 @@ async function mintOnSend(guard: Guard, reply: FastifyReply, payload: unknown): 
   return response.body;
 }
 
+function finish(guard: Guard, request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction, result: AuthResult): void {
+  if (result.ok) {
+    request.user = result.payload;
+    return done();
+  }
+  // forwardErrors: Fastify's error handler gets the JwtGuardError (statusCode 401 / 503).
+  if (guard.options.forwardErrors) return done(result.error);
+  const { status, headers, body } = result.response;
+  // Answering without calling done() ends the request here: the route never runs.
+  void reply.code(status).headers({ ...headers }).send(body);
+}
+
 async function jwtGuardPlugin(fastify: FastifyInstance, options: JwtGuardOptions): Promise<void> {
   // Built once here, so invalid options reject `register` / `ready` instead of failing requests.
   const guard = createGuard(options);
@@ -71,20 +83,10 @@ async function jwtGuardPlugin(fastify: FastifyInstance, options: JwtGuardOptions
       minting.add(request);
       return done();
     }
-    const finish = (result: AuthResult): void => {
-      if (result.ok) {
-        request.user = result.payload;
-        return done();
-      }
-      // forwardErrors: Fastify's error handler gets the JwtGuardError (statusCode 401 / 503).
-      if (guard.options.forwardErrors) return done(result.error);
-      const { status, headers, body } = result.response;
-      // Answering without calling done() ends the request here: the route never runs.
-      void reply.code(status).headers({ ...headers }).send(body);
-    };
     const result = guard.authenticate(guardRequest);
-    if (result instanceof Promise) result.then(finish, done);
-    else finish(result);
+    // A closure only when the verdict is still pending: the hot path allocates none.
+    if (result instanceof Promise) result.then((settled) => finish(guard, request, reply, done, settled), done);
+    else finish(guard, request, reply, done, result);
   });
 
   // Only a guard with an auth path ever mints; without one, no per-request onSend hook.

@@ -1,9 +1,9 @@
 // Web-standard only (Request, Response, Headers): no `node:` imports and no Node globals, so this
 // adapter runs unchanged on Node (via @hono/node-server), Bun, Deno and Cloudflare Workers.
-import type { Context, MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler, Next } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { createGuard, type Guard } from '../core/guard/create-guard.js';
+import { createGuard, type AuthResult, type Guard } from '../core/guard/create-guard.js';
 import { BODY_HEADERS } from '../core/mint/mint-token-response.js';
 import type { JwtGuardOptions, JwtGuardPayload } from '../core/options/types.js';
 
@@ -57,6 +57,20 @@ function nodeHeaders(c: Context<JwtGuardEnv>): Record<string, string | string[] 
   return typeof headers === 'object' && headers !== null ? (headers as Record<string, string | string[] | undefined>) : undefined;
 }
 
+function finish(guard: Guard, c: Context<JwtGuardEnv>, next: Next, result: AuthResult): Promise<Response | void> {
+  if (!result.ok) {
+    const { status, headers, body } = result.response;
+    // forwardErrors: Hono's own error path; the exception carries the ready response and the JwtGuardError as cause.
+    if (guard.options.forwardErrors) {
+      throw new HTTPException(status as ContentfulStatusCode, { res: new Response(body, { status, headers }), message: result.error.message, cause: result.error });
+    }
+    // The core only produces error statuses that carry a body (401, 500). Hono's middleware type asks for a Promise.
+    return Promise.resolve(c.body(body, status as ContentfulStatusCode, headers));
+  }
+  if (result.payload !== undefined) c.set('jwtPayload', result.payload);
+  return next();
+}
+
 /**
  * Hono middleware (Hono 4) that guards every route it is mounted on with a JWT and, on `authPath`,
  * turns the login route's JSON answer into `{"token": "..."}`. The verified payload is available as
@@ -82,29 +96,16 @@ function nodeHeaders(c: Context<JwtGuardEnv>): Record<string, string | string[] 
 export function jwtGuard(options: JwtGuardOptions): MiddlewareHandler<JwtGuardEnv> {
   // Built once: options are validated (and may throw) here, not on the first request.
   const guard = createGuard(options);
-  return async function jwtGuardMiddleware(c, next) {
+  // Not async: a cached or fast-path verdict continues into next() without an extra promise.
+  return function jwtGuardMiddleware(c, next) {
     // The core understands Web Headers and absolute URLs, so the raw request needs no conversion.
     const request = { method: c.req.method, url: c.req.url, headers: nodeHeaders(c) ?? c.req.raw.headers };
     const action = guard.action(request);
     if (action === 'pass') return next();
-    if (action === 'mint') {
-      await next();
-      return mintAfterRoute(c, guard);
-    }
-    const pending = guard.authenticate(request);
-    // Await only when the core could not decide synchronously.
-    const result = pending instanceof Promise ? await pending : pending;
-    if (!result.ok) {
-      const { status, headers, body } = result.response;
-      // forwardErrors: Hono's own error path; the exception carries the ready response and the JwtGuardError as cause.
-      if (guard.options.forwardErrors) {
-        throw new HTTPException(status as ContentfulStatusCode, { res: new Response(body, { status, headers }), message: result.error.message, cause: result.error });
-      }
-      // The core only produces error statuses that carry a body (401, 500).
-      return c.body(body, status as ContentfulStatusCode, headers);
-    }
-    if (result.payload !== undefined) c.set('jwtPayload', result.payload);
-    await next();
+    if (action === 'mint') return next().then(() => mintAfterRoute(c, guard));
+    const result = guard.authenticate(request);
+    // A closure only when the verdict is still pending: the hot path allocates none.
+    return result instanceof Promise ? result.then((settled) => finish(guard, c, next, settled)) : finish(guard, c, next, result);
   };
 }
 
