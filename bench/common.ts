@@ -32,7 +32,6 @@ function envList(name: string, allowed: readonly string[]): string[] {
 export const FRAMEWORKS = ['express', 'fastify', 'koa', 'hono'] as const;
 export type Framework = (typeof FRAMEWORKS)[number];
 
-/** bare: no auth at all; jwtguard: this package's adapter; peer: the framework's usual JWT middleware. */
 /** bare: no auth; noop: one empty middleware (what any middleware costs); jwtguard; peer. */
 export type Variant = 'bare' | 'noop' | 'jwtguard' | 'peer';
 

@@ -13,6 +13,25 @@ const timeValid = (payload: JwtGuardPayload, now: number): boolean =>
  */
 const KEY_CHARS = 16;
 
+/**
+ * Admission: a token is stored on its second verification, not its first. A first sighting only
+ * sets one bit of this many, picked from signature characters; the bits are cleared after
+ * SEEN_WINDOW first sightings, so they stay sparse (≤ 1 in 8 set: few false admissions). A token
+ * used once is never stored: a stream of unique tokens costs no allocation and no garbage
+ * collection for entries that would never be hit, and a repeated token pays one extra
+ * verification before its hits begin (the "doorkeeper" of TinyLFU).
+ */
+const SEEN_BITS = 1 << 16;
+const SEEN_WINDOW = SEEN_BITS / 8;
+
+/** A number from five signature characters (30 random bits), computed without allocating. */
+function fingerprint(token: string): number {
+  const end = token.length - 1; // the last character may carry fewer bits; start before it
+  let hash = 0;
+  for (let i = 1; i <= 5; i++) hash = Math.imul(hash ^ token.charCodeAt(end - i), 0x9e3779b1);
+  return hash >>> 16;
+}
+
 interface Entry {
   readonly token: string;
   readonly payload: JwtGuardPayload;
@@ -23,13 +42,16 @@ interface Entry {
  * new entries go to `young`; when `young` holds half the capacity it becomes `old` and the
  * previous `old` is dropped whole. A hit in `old` moves the entry back to `young`, so tokens in
  * use survive (LRU-like) while every operation stays O(1) — no per-entry eviction scans.
- * Only successes are stored, so a flood of bad tokens grows nothing. Every hit re-checks `exp`
- * and `nbf` against the current clock, so the cache never extends a token's life.
+ * Only successes are stored, and only from their second verification on (see SEEN_BITS), so a
+ * flood of bad or single-use tokens grows nothing. Every hit re-checks `exp` and `nbf` against
+ * the current clock, so the cache never extends a token's life.
  */
 export class VerifiedTokenCache {
   #young = new Map<string, Entry>();
   #old = new Map<string, Entry>();
   readonly #generation: number;
+  readonly #seen = new Uint32Array(SEEN_BITS / 32);
+  #seenCount = 0;
   readonly #stillValid: (payload: JwtGuardPayload, now: number) => boolean;
 
   /**
@@ -65,8 +87,9 @@ export class VerifiedTokenCache {
     return entry.payload;
   }
 
+  /** Stores a verified token's payload, if the token was verified before (recently); a first sighting is only noted. */
   set(token: string, payload: JwtGuardPayload): void {
-    this.#insert(token.slice(-KEY_CHARS), { token, payload });
+    if (this.#admits(token)) this.#insert(token.slice(-KEY_CHARS), { token, payload });
   }
 
   delete(token: string): boolean {
@@ -79,6 +102,21 @@ export class VerifiedTokenCache {
   clear(): void {
     this.#young.clear();
     this.#old.clear();
+    this.#seen.fill(0);
+    this.#seenCount = 0;
+  }
+
+  #admits(token: string): boolean {
+    const bit = fingerprint(token);
+    const word = bit >>> 5;
+    const mask = 1 << (bit & 31);
+    if ((this.#seen[word] as number) & mask) return true;
+    this.#seen[word] = (this.#seen[word] as number) | mask;
+    if (++this.#seenCount >= SEEN_WINDOW) {
+      this.#seen.fill(0);
+      this.#seenCount = 0;
+    }
+    return false;
   }
 
   #insert(key: string, entry: Entry): void {

@@ -129,8 +129,9 @@ export interface JwtGuardOptions {
   // --- operations -------------------------------------------------------------------------------
   /**
    * How many verified tokens to remember (by token string) so a repeated token skips the
-   * signature check. Default `10000`; `0` turns the cache off. Only successes are cached, and
-   * every hit re-checks the time claims, so the cache never extends a token's life.
+   * signature check. Default `10000`; `0` turns the cache off. Only successes are cached, from a
+   * token's second verification on (single-use tokens are never stored), and every hit re-checks
+   * the time claims, so the cache never extends a token's life.
    */
   cacheSize?: number;
   /**
