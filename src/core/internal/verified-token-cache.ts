@@ -15,21 +15,23 @@ const KEY_CHARS = 16;
 
 /**
  * Admission: a token is stored on its second verification, not its first. A first sighting only
- * sets one bit of this many, picked from signature characters; the bits are cleared after
- * SEEN_WINDOW first sightings, so they stay sparse (≤ 1 in 8 set: few false admissions). A token
+ * sets one bit of this many (32 KB), picked from signature characters; the bits are cleared after
+ * SEEN_WINDOW first sightings, so at most 1 in 32 is set and under 2% of single-use tokens are
+ * admitted by a collision. A repeated token must come back within that window to be admitted. A token
  * used once is never stored: a stream of unique tokens costs no allocation and no garbage
  * collection for entries that would never be hit, and a repeated token pays one extra
  * verification before its hits begin (the "doorkeeper" of TinyLFU).
  */
-const SEEN_BITS = 1 << 16;
-const SEEN_WINDOW = SEEN_BITS / 8;
+const SEEN_LOG2 = 18;
+const SEEN_BITS = 1 << SEEN_LOG2;
+const SEEN_WINDOW = SEEN_BITS / 32;
 
 /** A number from five signature characters (30 random bits), computed without allocating. */
 function fingerprint(token: string): number {
   const end = token.length - 1; // the last character may carry fewer bits; start before it
   let hash = 0;
   for (let i = 1; i <= 5; i++) hash = Math.imul(hash ^ token.charCodeAt(end - i), 0x9e3779b1);
-  return hash >>> 16;
+  return hash >>> (32 - SEEN_LOG2); // the top bits, the best mixed: one bit of SEEN_BITS
 }
 
 interface Entry {

@@ -387,7 +387,7 @@ describe('claim options: verified-token cache hits re-check the time claims', ()
     const options: JwtGuardOptions = { publicKey, maxTokenAge: 60 };
     assert.equal(normalizeOptions(options).fastPath, undefined);
     const token = await new SignJWT({ sub: 'u' }).setProtectedHeader({ alg: 'ES256' }).setIssuedAt(T).sign(privateKey);
-    const first = await cachedPayload(token, options);
+    await cachedPayload(token, options);
         t.mock.timers.tick(61_000);
     await assert.rejects(verifyToken(token, options), { code: 'token_expired', claim: 'iat' });
   });
