@@ -388,7 +388,7 @@ describe('claim options: verified-token cache hits re-check the time claims', ()
     assert.equal(normalizeOptions(options).fastPath, undefined);
     const token = await new SignJWT({ sub: 'u' }).setProtectedHeader({ alg: 'ES256' }).setIssuedAt(T).sign(privateKey);
     await cachedPayload(token, options);
-        t.mock.timers.tick(61_000);
+    t.mock.timers.tick(61_000);
     await assert.rejects(verifyToken(token, options), { code: 'token_expired', claim: 'iat' });
   });
 
