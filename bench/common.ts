@@ -43,7 +43,7 @@ export const PEERS: Readonly<Record<Framework, string>> = {
   hono: 'hono/jwt',
 };
 
-/** All knobs, read once. Defaults keep a full run around 3-4 minutes on a 2-core machine. */
+/** All knobs, read once. With the defaults a full run takes about 13 minutes on a 2-core machine. */
 export const settings = {
   /** `micro`, `http` or both (unset). */
   only: (() => {
@@ -52,7 +52,7 @@ export const settings = {
     return only;
   })(),
   /** Seconds per measured HTTP run. */
-  duration: envNumber('BENCH_DURATION', 5, 0.5),
+  duration: envNumber('BENCH_DURATION', 3, 0.5),
   /** Seconds of unmeasured load before each measured HTTP run (same server, same token mode). */
   warmup: envNumber('BENCH_WARMUP', 1, 0),
   connections: Math.floor(envNumber('BENCH_CONNECTIONS', 50, 1)),
@@ -61,7 +61,7 @@ export const settings = {
   /** Extra attempts for an HTTP run during which other processes used the CPU (the least disturbed is kept). */
   retry: Math.floor(envNumber('BENCH_RETRY', 1, 0)),
   /** Measured runs per (framework, middleware, token mode); medians are reported. */
-  repeat: Math.floor(envNumber('BENCH_REPEAT', 1, 1)),
+  repeat: Math.floor(envNumber('BENCH_REPEAT', 5, 1)),
   frameworks: envList('BENCH_FRAMEWORKS', FRAMEWORKS) as Framework[],
   /** Measured rounds per micro benchmark; the median is reported. */
   rounds: Math.floor(envNumber('BENCH_ROUNDS', 7, 1)),

@@ -214,6 +214,14 @@ export interface HttpRow {
   /** CPU used by other processes on the machine during the run (wall-time %): high means disturbed. */
   readonly otherCpuPct: number;
   readonly serverRssMb: number;
+  /**
+   * req/s ÷ the bare server's req/s, taken per round (the variants of a round run back to back)
+   * and then the median over rounds: a paired ratio, so a slow spell of the machine that spans a
+   * round moves both sides of it together. min and max show how far single rounds strayed.
+   */
+  readonly rpsRatio: { readonly median: number; readonly min: number; readonly max: number };
+  /** Server CPU µs/req ÷ bare's, paired per round the same way. */
+  readonly cpuRatio: number;
   /** Fresh mode: the pool wrapped on this server, so a token came back after BENCH_HTTP_TOKENS others. */
   readonly reused: boolean;
 }
@@ -303,8 +311,10 @@ export async function runHttp(): Promise<HttpResult> {
       const cursors = new Map<Variant, Cursor>(VARIANTS.map((v) => [v, { next: 0 }]));
       const samples = new Map<string, Sample[]>();
       for (let rep = 0; rep < repeat; rep++) {
+        // The order rotates every round, so no variant always runs first (or last) in a round.
+        const order = VARIANTS.map((_, i) => VARIANTS[(i + rep) % VARIANTS.length]!);
         for (const mode of MODES) {
-          for (const variant of VARIANTS) {
+          for (const variant of order) {
             const name = `${FRAMEWORK_LABEL[framework]} / ${variant === 'peer' ? PEERS[framework] : variant === 'noop' ? 'empty middleware' : variant}`;
             const server = servers.get(variant)!;
             await sanityCheck(server.port, name, variant, tokens);
@@ -324,7 +334,10 @@ export async function runHttp(): Promise<HttpResult> {
       for (const mode of MODES) {
         for (const variant of VARIANTS) {
           const runs = samples.get(`${variant}/${mode}`)!;
+          const bareRuns = samples.get(`bare/${mode}`)!;
           const med = (pick: (s: Sample) => number): number => median(runs.map(pick));
+          const rpsRatios = runs.map((s, i) => s.rps / bareRuns[i]!.rps);
+          const cpuRatios = runs.map((s, i) => s.serverCpuUsPerReq / bareRuns[i]!.serverCpuUsPerReq);
           const sum = (pick: (s: Sample) => number): number => runs.reduce((acc, s) => acc + pick(s), 0);
           rows.push({
             framework,
@@ -342,6 +355,8 @@ export async function runHttp(): Promise<HttpResult> {
             clientCpuPct: med((s) => s.clientCpuPct),
             otherCpuPct: med((s) => s.otherCpuPct),
             serverRssMb: Math.max(...runs.map((s) => s.serverRssMb)),
+            rpsRatio: { median: median(rpsRatios), min: Math.min(...rpsRatios), max: Math.max(...rpsRatios) },
+            cpuRatio: median(cpuRatios),
             reused: mode === 'fresh' && cursors.get(variant)!.next > tokens.pool.length,
           });
         }
@@ -359,26 +374,26 @@ export async function runHttp(): Promise<HttpResult> {
 }
 
 export function httpTable(result: HttpResult): Table {
-  const bareOf = (row: HttpRow): HttpRow | undefined => result.rows.find((r) => r.framework === row.framework && r.mode === row.mode && r.variant === 'bare');
+  const multi = result.settings.repeat > 1;
   const ordered = [...result.rows].sort(
     (a, b) =>
       FRAMEWORKS.indexOf(a.framework) - FRAMEWORKS.indexOf(b.framework) || MODES.indexOf(a.mode) - MODES.indexOf(b.mode) || VARIANTS.indexOf(a.variant) - VARIANTS.indexOf(b.variant),
   );
   return {
-    headers: ['framework', 'middleware', 'token', 'req/s', '× bare', 'p50 ms', 'p99 ms', 'server CPU µs/req', 'CPU/req × bare', 'server CPU', 'client CPU', 'other CPU', 'non-2xx/errors'],
-    numeric: [false, false, false, true, true, true, true, true, true, true, true, true, true],
+    headers: ['framework', 'middleware', 'token', 'req/s', '× bare', ...(multi ? ['range'] : []), 'p50 ms', 'p99 ms', 'server CPU µs/req', 'CPU/req × bare', 'server CPU', 'client CPU', 'other CPU', 'non-2xx/errors'],
+    numeric: [false, false, false, true, true, ...(multi ? [true] : []), true, true, true, true, true, true, true, true],
     rows: ordered.map((row) => {
-      const bare = bareOf(row);
       return [
         FRAMEWORK_LABEL[row.framework],
         row.label,
         row.mode === 'same' ? 'same' : row.reused ? 'fresh†' : 'fresh',
         fmt(row.rps),
-        bare ? `${fmt(row.rps / bare.rps, 2)}×` : 'n/a',
+        `${fmt(row.rpsRatio.median, 2)}×`,
+        ...(multi ? [`${fmt(row.rpsRatio.min, 2)}–${fmt(row.rpsRatio.max, 2)}`] : []),
         fmt(row.p50, 0),
         fmt(row.p99, 0),
         fmt(row.serverCpuUsPerReq, 1),
-        bare ? `${fmt(row.serverCpuUsPerReq / bare.serverCpuUsPerReq, 2)}×` : 'n/a',
+        `${fmt(row.cpuRatio, 2)}×`,
         `${fmt(row.serverCpuPct)}%`,
         `${fmt(row.clientCpuPct)}%`,
         `${fmt(row.otherCpuPct)}%`,

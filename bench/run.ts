@@ -4,9 +4,9 @@
  * Environment (all optional):
  *   BENCH_ONLY=micro|http|memory  run one part only (RESULTS.md then holds that part only)
  *   BENCH_MEMORY_TOKENS=1000000   distinct tokens per phase of the memory benchmark
- *   BENCH_DURATION=5           seconds per measured HTTP run
+ *   BENCH_DURATION=3           seconds per measured HTTP run
  *   BENCH_WARMUP=1             seconds of unmeasured load before each HTTP run
- *   BENCH_REPEAT=1             measured HTTP runs per cell (medians are reported)
+ *   BENCH_REPEAT=5             HTTP rounds; each runs every variant once, back to back (medians reported)
  *   BENCH_RETRY=1              re-runs of an HTTP run disturbed by other processes (least disturbed kept)
  *   BENCH_CONNECTIONS=50       autocannon connections
  *   BENCH_FRAMEWORKS=express,fastify,koa,hono
@@ -90,7 +90,7 @@ function markdown(environment: readonly string[], micro: MicroResult | undefined
     out.push(
       '## HTTP: GET /api/me',
       '',
-      `autocannon, ${connections} connections over 127.0.0.1, ${duration} s per run after ${warmup} s of warmup${repeat > 1 ? `, median of ${repeat} runs` : ''}; the server`,
+      `autocannon, ${connections} connections over 127.0.0.1, ${duration} s per run after ${warmup} s of warmup${repeat > 1 ? `, ${repeat} rounds` : ''}; the server`,
       'runs in a child process, so it has one core and the load generator the other. **bare**: no auth, answers a',
       'constant of the same shape; **empty middleware**: bare plus one middleware that does nothing (`next()`), the',
       "cost any middleware pays in that framework; the others answer the verified payload. Peers: express-jwt (`algorithms: ['HS256']`),",
@@ -98,13 +98,15 @@ function markdown(environment: readonly string[], micro: MicroResult | undefined
       "hono/jwt (`alg: 'HS256'`). **same**: one valid token on every request. **fresh**: a different valid token per",
       `request, cycling through ${fmt(httpTokens)} tokens signed with jose (bare is loaded the same way, so each ratio`,
       'compares runs with the same client work). **× bare**: req/s divided by the same framework\'s bare req/s in the',
-      'same token mode. Before each run the server must answer 200 with the token\'s own payload for valid tokens and',
+      'same token mode and the same round, then the median over rounds (a round runs every variant once, back to back, in an',
+      'order that rotates from round to round); **range**: the lowest and highest single-round ratio, how much this',
+      'machine moved during the run. Before each run the server must answer 200 with the token\'s own payload for valid tokens and',
       '401 without a token, with a tampered and with an expired one.',
       '',
       'p50/p99 latencies are in whole milliseconds (autocannon\'s resolution).',
       '',
       '**server CPU µs/req** (server process CPU time ÷ requests) is the cost that does not depend on the client, and',
-      '**CPU/req × bare** compares it with the bare server\'s in the same token mode. **server',
+      '**CPU/req × bare** compares it with the bare server\'s in the same token mode and round (median over rounds). **server',
       'CPU** and **client CPU** are CPU time ÷ wall time: when the server is well below 100% and the client near it, the',
       'load generator was the bottleneck and the req/s ratio understates the middleware\'s cost (typical of the fastest',
       'servers in fresh mode, where autocannon rebuilds every request); read server CPU µs/req there. **other CPU**:',
