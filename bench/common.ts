@@ -3,7 +3,7 @@
  * generation (with jose, independently of jwtguard's own signing) and table rendering.
  */
 import { SignJWT, base64url } from 'jose';
-import type { webcrypto } from 'node:crypto';
+import { createHmac, timingSafeEqual, type webcrypto } from 'node:crypto';
 import os from 'node:os';
 
 /** 64 bytes: at least the HS256 output size, so no library warns about a weak key. */
@@ -29,11 +29,41 @@ function envList(name: string, allowed: readonly string[]): string[] {
   return list;
 }
 
+const FLOOR_KEY = Buffer.from(SECRET_BYTES);
+
+/**
+ * The floor: what any correct HS256 verifier has to do, with nothing else. Split, decode and parse
+ * the header and check `alg`, HMAC the signing input, compare in constant time, decode and parse
+ * the payload, check `exp`.
+ */
+export function floorVerify(token: string): Record<string, unknown> {
+  const dot1 = token.indexOf('.');
+  const dot2 = token.indexOf('.', dot1 + 1);
+  if (dot1 <= 0 || dot2 <= dot1 + 1 || token.indexOf('.', dot2 + 1) !== -1) throw new Error('malformed');
+  const header = JSON.parse(Buffer.from(token.slice(0, dot1), 'base64url').toString('utf8')) as { alg?: unknown };
+  if (header.alg !== 'HS256') throw new Error('algorithm');
+  const expected = createHmac('sha256', FLOOR_KEY).update(token.slice(0, dot2)).digest();
+  const signature = Buffer.from(token.slice(dot2 + 1), 'base64url');
+  if (signature.length !== expected.length || !timingSafeEqual(signature, expected)) throw new Error('signature');
+  const payload = JSON.parse(Buffer.from(token.slice(dot1 + 1, dot2), 'base64url').toString('utf8')) as Record<string, unknown>;
+  if (typeof payload.exp === 'number' && payload.exp <= Date.now() / 1000) throw new Error('expired');
+  return payload;
+}
+
+/** The floor as a middleware sees it: the token from `Authorization: Bearer`, verified by {@link floorVerify}. */
+export function floorVerifyHeader(authorization: string | undefined): Record<string, unknown> {
+  if (authorization === undefined || !authorization.startsWith('Bearer ')) throw new Error('missing');
+  return floorVerify(authorization.slice(7));
+}
+
 export const FRAMEWORKS = ['express', 'fastify', 'koa', 'hono'] as const;
 export type Framework = (typeof FRAMEWORKS)[number];
 
-/** bare: no auth; noop: one empty middleware (what any middleware costs); jwtguard; peer. */
-export type Variant = 'bare' | 'noop' | 'jwtguard' | 'peer';
+/**
+ * bare: no auth; noop: one empty middleware (what any middleware costs); floor: a middleware that
+ * runs only {@link floorVerify} (what any HS256 verification costs); jwtguard; peer.
+ */
+export type Variant = 'bare' | 'noop' | 'floor' | 'jwtguard' | 'peer';
 
 /** Which peer middleware each framework is compared with (see bench/server.ts for the exact setup). */
 export const PEERS: Readonly<Record<Framework, string>> = {

@@ -49,7 +49,10 @@ import {
 } from './common.js';
 
 const SERVER = fileURLToPath(new URL('./server.ts', import.meta.url));
-const VARIANTS: readonly Variant[] = ['bare', 'noop', 'jwtguard', 'peer'];
+const VARIANTS: readonly Variant[] = ['bare', 'noop', 'floor', 'jwtguard', 'peer'];
+
+const VARIANT_LABEL: Readonly<Record<Exclude<Variant, 'peer'>, string>> = { bare: 'bare', noop: 'empty middleware', floor: 'HMAC floor', jwtguard: 'jwtguard' };
+const labelOf = (framework: Framework, variant: Variant): string => (variant === 'peer' ? PEERS[framework] : VARIANT_LABEL[variant]);
 const MODES = ['same', 'fresh'] as const;
 type Mode = (typeof MODES)[number];
 
@@ -315,7 +318,7 @@ export async function runHttp(): Promise<HttpResult> {
         const order = VARIANTS.map((_, i) => VARIANTS[(i + rep) % VARIANTS.length]!);
         for (const mode of MODES) {
           for (const variant of order) {
-            const name = `${FRAMEWORK_LABEL[framework]} / ${variant === 'peer' ? PEERS[framework] : variant === 'noop' ? 'empty middleware' : variant}`;
+            const name = `${FRAMEWORK_LABEL[framework]} / ${labelOf(framework, variant)}`;
             const server = servers.get(variant)!;
             await sanityCheck(server.port, name, variant, tokens);
             log(`http: ${name}, ${mode} token${repeat > 1 ? `, run ${rep + 1}/${repeat}` : ''}: ${warmup} s warmup + ${duration} s ...`);
@@ -342,7 +345,7 @@ export async function runHttp(): Promise<HttpResult> {
           rows.push({
             framework,
             variant,
-            label: variant === 'peer' ? PEERS[framework] : variant === 'noop' ? 'empty middleware' : variant,
+            label: labelOf(framework, variant),
             mode,
             rps: med((s) => s.rps),
             p50: med((s) => s.p50),

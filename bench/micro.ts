@@ -15,14 +15,14 @@
  *
  *   node --import tsx bench/micro.ts
  */
-import { createHmac, createSecretKey, timingSafeEqual } from 'node:crypto';
+import { createSecretKey } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { createVerifier } from 'fast-jwt';
 import { jwtVerify } from 'jose';
 import jsonwebtoken from 'jsonwebtoken';
 import type { JwtGuardOptions } from '../src/index.js';
 import { loadCore } from './target.js';
-import { SECRET, SECRET_BYTES, decodeSub, expiredToken, fmt, log, machineBusyMicros, median, renderMarkdown, renderText, settings, signToken, signTokens, tamper, type Table } from './common.js';
+import { SECRET, SECRET_BYTES, decodeSub, floorVerify, expiredToken, fmt, log, machineBusyMicros, median, renderMarkdown, renderText, settings, signToken, signTokens, tamper, type Table } from './common.js';
 
 type Verify = (token: string) => unknown;
 
@@ -33,32 +33,12 @@ interface Candidate {
   readonly make: () => Promise<Verify>;
 }
 
-const SECRET_BUFFER = Buffer.from(SECRET_BYTES);
-
-/**
- * The floor: what any correct HS256 verifier has to do, with nothing else. Split, decode and parse
- * the header and check `alg`, HMAC the signing input, compare in constant time, decode and parse
- * the payload, check `exp`.
- */
-function bareHmacVerify(token: string): Record<string, unknown> {
-  const dot1 = token.indexOf('.');
-  const dot2 = token.indexOf('.', dot1 + 1);
-  if (dot1 <= 0 || dot2 <= dot1 + 1 || token.indexOf('.', dot2 + 1) !== -1) throw new Error('malformed');
-  const header = JSON.parse(Buffer.from(token.slice(0, dot1), 'base64url').toString('utf8')) as { alg?: unknown };
-  if (header.alg !== 'HS256') throw new Error('algorithm');
-  const expected = createHmac('sha256', SECRET_BUFFER).update(token.slice(0, dot2)).digest();
-  const signature = Buffer.from(token.slice(dot2 + 1), 'base64url');
-  if (signature.length !== expected.length || !timingSafeEqual(signature, expected)) throw new Error('signature');
-  const payload = JSON.parse(Buffer.from(token.slice(dot1 + 1, dot2), 'base64url').toString('utf8')) as Record<string, unknown>;
-  if (typeof payload.exp === 'number' && payload.exp <= Date.now() / 1000) throw new Error('expired');
-  return payload;
-}
 
 const candidates: readonly Candidate[] = [
   {
     name: 'bare node:crypto HMAC (floor)',
     async: false,
-    make: async () => bareHmacVerify,
+    make: async () => floorVerify,
   },
   {
     name: 'jwtguard verifyToken',

@@ -1,7 +1,7 @@
 /**
  * One benchmark server, run in its own process by bench/http.ts:
  *
- *   node --import tsx bench/server.ts <express|fastify|koa|hono> <bare|jwtguard|peer>
+ *   node --import tsx bench/server.ts <express|fastify|koa|hono> <bare|noop|floor|jwtguard|peer>
  *
  * Listens on 127.0.0.1 (a free port), prints `BENCH_PORT=<port>` on stdout, and serves
  * GET /api/me: the verified payload (bare: a constant of the same shape). Over the IPC channel it
@@ -12,7 +12,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { loadExpress, loadFastify, loadHono, loadKoa } from './target.js';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AddressInfo } from 'node:net';
-import { CONSTANT_BODY, SECRET, type Framework, type Variant } from './common.js';
+import { CONSTANT_BODY, SECRET, floorVerifyHeader, type Framework, type Variant } from './common.js';
 
 type Start = (variant: Variant) => Promise<number>;
 
@@ -37,6 +37,15 @@ const starters: Record<Framework, Start> = {
       app.use(expressjwt({ secret: SECRET, algorithms: ['HS256'] }));
     } else if (variant === 'noop') {
       app.use((_req: Request, _res: Response, next: NextFunction) => next());
+    } else if (variant === 'floor') {
+      app.use((req: Request, res: Response, next: NextFunction) => {
+        try {
+          req.auth = floorVerifyHeader(req.headers.authorization);
+        } catch {
+          return void res.status(401).json({ error: 'unauthorized' });
+        }
+        next();
+      });
     }
     app.get('/api/me', (req, res) => void res.json(variant === 'bare' || variant === 'noop' ? CONSTANT_BODY : req.auth));
     // express-jwt reports failures through next(err): answer them as a plain 401 (not an HTML stack page).
@@ -63,6 +72,15 @@ const starters: Record<Framework, Start> = {
       });
     } else if (variant === 'noop') {
       app.addHook('onRequest', (_request, _reply, done) => done());
+    } else if (variant === 'floor') {
+      app.addHook('onRequest', (request, reply, done) => {
+        try {
+          request.user = floorVerifyHeader(request.headers.authorization);
+        } catch {
+          return void reply.code(401).send({ error: 'unauthorized' });
+        }
+        done();
+      });
     }
     app.get('/api/me', async (request) => (variant === 'bare' || variant === 'noop' ? CONSTANT_BODY : request.user));
     await app.listen({ port: 0, host: '127.0.0.1' });
@@ -80,6 +98,17 @@ const starters: Record<Framework, Start> = {
       app.use(koaJwt({ secret: SECRET, algorithms: ['HS256'] }));
     } else if (variant === 'noop') {
       app.use((_ctx, next) => next());
+    } else if (variant === 'floor') {
+      app.use((ctx, next) => {
+        try {
+          ctx.state.user = floorVerifyHeader(ctx.headers.authorization);
+        } catch {
+          ctx.status = 401;
+          ctx.body = { error: 'unauthorized' };
+          return;
+        }
+        return next();
+      });
     }
     app.use(async (ctx) => {
       if (ctx.method === 'GET' && ctx.path === '/api/me') ctx.body = variant === 'bare' || variant === 'noop' ? CONSTANT_BODY : ctx.state.user;
@@ -103,6 +132,15 @@ const starters: Record<Framework, Start> = {
       app.use('*', async (_c, next) => {
         await next();
       });
+    } else if (variant === 'floor') {
+      app.use('*', async (c, next) => {
+        try {
+          c.set('jwtPayload', floorVerifyHeader(c.req.header('authorization')));
+        } catch {
+          return c.json({ error: 'unauthorized' }, 401);
+        }
+        await next();
+      });
     }
     app.get('/api/me', (c) => c.json(variant === 'bare' || variant === 'noop' ? CONSTANT_BODY : (c.get('jwtPayload') as object)));
     return new Promise((resolve) => {
@@ -112,8 +150,8 @@ const starters: Record<Framework, Start> = {
 };
 
 const [framework, variant] = process.argv.slice(2) as [Framework, Variant];
-if (!Object.hasOwn(starters, framework) || !['bare', 'noop', 'jwtguard', 'peer'].includes(variant)) {
-  console.error('usage: bench/server.ts <express|fastify|koa|hono> <bare|noop|jwtguard|peer>');
+if (!Object.hasOwn(starters, framework) || !['bare', 'noop', 'floor', 'jwtguard', 'peer'].includes(variant)) {
+  console.error('usage: bench/server.ts <express|fastify|koa|hono> <bare|noop|floor|jwtguard|peer>');
   process.exit(2);
 }
 
