@@ -93,7 +93,7 @@ function markdown(environment: readonly string[], micro: MicroResult | undefined
       `autocannon, ${connections} connections over 127.0.0.1, ${duration} s per run after ${warmup} s of warmup${repeat > 1 ? `, ${repeat} rounds` : ''}; the server`,
       'runs in a child process, so it has one core and the load generator the other. **bare**: no auth, answers a',
       'constant of the same shape; **empty middleware**: bare plus one middleware that does nothing (`next()`), the',
-      "cost any middleware pays in that framework; **HMAC floor**: one middleware that runs only the micro benchmark\'s",
+      "cost any middleware pays in that framework; **HMAC floor**: one middleware that runs only the micro benchmark's",
       'floor (split, `createHmac`, `timingSafeEqual`, `JSON.parse`, `exp`; no cache, no canonical or claim checks):',
       'what verifying a new token costs at the least. The others answer the verified payload. Peers: express-jwt (`algorithms: [\'HS256\']`),',
       "@fastify/jwt (`request.jwtVerify()` in an onRequest hook, default options, so fast-jwt's cache is off), koa-jwt,",
