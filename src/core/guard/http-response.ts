@@ -26,13 +26,27 @@ export function jsonResponse(status: number, value: unknown, extraHeaders?: Reco
 
 /**
  * The response every adapter sends for a failure: `{ "error": code, "message": ... }` with the
- * error's status and, for 401s, an RFC 6750 `WWW-Authenticate` challenge.
+ * error's status and, for 401s, an RFC 6750 `WWW-Authenticate` challenge. The response is frozen
+ * and shared by every error with the same code and message, so a flood of rejected tokens does
+ * not serialise the same answer over and over.
  *
  * @example
  * ```ts
  * const { status, headers, body } = errorResponse(new JwtGuardError('token_missing', 'No token was provided.'))
  * ```
  */
+/** Responses by error message (with the code confirmed): a handful of distinct ones in practice, bounded regardless. */
+const errorResponses = new Map<string, { readonly code: string; readonly response: HttpResponse }>();
+const ERROR_RESPONSES_MAX = 64;
+
 export function errorResponse(error: JwtGuardError): HttpResponse {
-  return jsonResponse(error.status, { error: error.code, message: error.message }, error.headers);
+  // Status and headers follow from code and message alone, so those two identify the response.
+  const known = errorResponses.get(error.message);
+  if (known !== undefined && known.code === error.code) return known.response;
+  const response = jsonResponse(error.status, { error: error.code, message: error.message }, error.headers);
+  Object.freeze(response.headers);
+  Object.freeze(response);
+  if (errorResponses.size >= ERROR_RESPONSES_MAX) errorResponses.clear();
+  errorResponses.set(error.message, { code: error.code, response });
+  return response;
 }

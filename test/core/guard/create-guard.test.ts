@@ -50,4 +50,17 @@ describe('createGuard', () => {
     assert.equal(serverError.status, 500);
     assert.equal(serverError.headers['www-authenticate'], undefined);
   });
+
+  test('errorResponse: one frozen response per code and message, never another code\'s', () => {
+    const forged = errorResponse(new JwtGuardError('signature_invalid', 'The token signature is invalid.'));
+    assert.equal(errorResponse(new JwtGuardError('signature_invalid', 'The token signature is invalid.')), forged, 'reused');
+    assert.ok(Object.isFrozen(forged) && Object.isFrozen(forged.headers));
+    const sameMessage = errorResponse(new JwtGuardError('token_missing', 'The token signature is invalid.'));
+    assert.equal(JSON.parse(sameMessage.body).error, 'token_missing', 'a message shared by two codes yields each code\'s own response');
+    assert.equal(sameMessage.headers['www-authenticate'], 'Bearer');
+    const other = errorResponse(new JwtGuardError('signature_invalid', 'Another message.'));
+    assert.equal(JSON.parse(other.body).message, 'Another message.');
+    for (let i = 0; i < 200; i++) errorResponse(new JwtGuardError('token_malformed', `message ${i}`));
+    assert.equal(JSON.parse(errorResponse(new JwtGuardError('token_malformed', 'message 7')).body).message, 'message 7', 'still right after the memo was cleared');
+  });
 });
