@@ -14,13 +14,13 @@ const timeValid = (payload: JwtGuardPayload, now: number): boolean =>
 const KEY_CHARS = 16;
 
 /**
- * Admission: a token is stored on its second verification, not its first. A first sighting only
- * sets one bit of this many (32 KB), picked from signature characters; the bits are cleared after
- * SEEN_WINDOW first sightings, so at most 1 in 32 is set and under 2% of single-use tokens are
- * admitted by a collision. A repeated token must come back within that window to be admitted. A token
- * used once is never stored: a stream of unique tokens costs no allocation and no garbage
- * collection for entries that would never be hit, and a repeated token pays one extra
- * verification before its hits begin (the "doorkeeper" of TinyLFU).
+ * Admission: a token is stored on its second verification, not its first (the "doorkeeper" of
+ * TinyLFU). A first sighting only sets one bit of SEEN_BITS (32 KB), picked from signature
+ * characters; the bits are cleared after SEEN_WINDOW first sightings, so at most 1 in 32 is set
+ * and under 2% of single-use tokens get in by a collision. A stream of unique tokens therefore
+ * costs no allocation and no garbage collection for entries that would never be hit; a repeated
+ * token pays one extra verification before its hits begin, and must come back within the window.
+ * Only verified tokens reach the table, so forged ones cannot clear it.
  */
 const SEEN_LOG2 = 18;
 const SEEN_BITS = 1 << SEEN_LOG2;
