@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { describe, mock, test } from 'node:test';
 import { JwtGuardError, normalizeOptions, verifyToken, type JwtGuardPayload } from '../../../src/index.js';
 import { VerifiedTokenCache } from '../../../src/core/internal/verified-token-cache.js';
@@ -51,6 +52,22 @@ describe('verified-token cache', () => {
     } finally {
       mock.timers.reset();
     }
+  });
+
+  test('a flood of forged tokens between two uses of a token does not stop its admission', async () => {
+    const options = { secret: STRONG_SECRET };
+    const token = await hmacToken({ sub: 'regular' });
+    await verifyToken(token, options);
+    const header = token.slice(0, token.indexOf('.'));
+    // More forged tokens (each with its own signature) than the admission window: were they
+    // noted, the regular token's first sighting would be cleared.
+    for (let i = 0; i < 10_000; i++) {
+      const input = `${header}.${Buffer.from(JSON.stringify({ sub: `forged-${i}` })).toString('base64url')}`;
+      const forged = `${input}.${createHmac('sha256', 'not-the-secret').update(input).digest('base64url')}`;
+      await assert.rejects(verifyToken(forged, options), { code: 'signature_invalid' });
+    }
+    await verifyToken(token, options);
+    assert.equal(normalizeOptions(options).cache?.size, 1, 'admitted on its second verification');
   });
 
   test('bounded: many distinct valid tokens never grow it past cacheSize', async () => {
