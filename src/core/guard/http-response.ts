@@ -24,6 +24,10 @@ export function jsonResponse(status: number, value: unknown, extraHeaders?: Reco
   };
 }
 
+/** Responses by error message (with the code confirmed): a handful of distinct ones in practice, bounded regardless. */
+const errorResponses = new Map<string, { readonly code: string; readonly response: HttpResponse }>();
+const ERROR_RESPONSES_MAX = 64;
+
 /**
  * The response every adapter sends for a failure: `{ "error": code, "message": ... }` with the
  * error's status and, for 401s, an RFC 6750 `WWW-Authenticate` challenge. The response is frozen
@@ -35,10 +39,6 @@ export function jsonResponse(status: number, value: unknown, extraHeaders?: Reco
  * const { status, headers, body } = errorResponse(new JwtGuardError('token_missing', 'No token was provided.'))
  * ```
  */
-/** Responses by error message (with the code confirmed): a handful of distinct ones in practice, bounded regardless. */
-const errorResponses = new Map<string, { readonly code: string; readonly response: HttpResponse }>();
-const ERROR_RESPONSES_MAX = 64;
-
 export function errorResponse(error: JwtGuardError): HttpResponse {
   // Status and headers follow from code and message alone, so those two identify the response.
   const known = errorResponses.get(error.message);
