@@ -4,9 +4,10 @@ import { describe, test } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
 import fastify4 from 'fastify4';
 import { jwtGuard } from '../../src/adapters/fastify.js';
-import { JwtGuardError, type JwtGuardOptions } from '../../src/index.js';
+import { JwtGuardError } from '../../src/index.js';
 import { LOGIN_USER } from '../conformance/harness.js';
 import { decodePayload, hmacToken, STRONG_SECRET } from '../support/tokens.js';
+import { FORWARDING_OPTIONS } from '../support/options.js';
 
 const OPTIONS = { secret: STRONG_SECRET, authPath: '/login' };
 
@@ -198,14 +199,7 @@ describe('fastify adapter', () => {
 });
 
 describe('fastify adapter: credentialsRequired, publicPaths, isRevoked, forwardErrors', () => {
-  const FORWARD: JwtGuardOptions = {
-    secret: STRONG_SECRET,
-    forwardErrors: true,
-    isRevoked: async (payload) => {
-      if (payload.sub === 'store-down') throw new Error('store down');
-      return payload.sub === 'revoked-user';
-    },
-  };
+  const FORWARD = FORWARDING_OPTIONS;
 
   test('forwardErrors: the error handler receives the JwtGuardError (statusCode, code); neither the body parser nor the route runs', async () => {
     const app = Fastify();

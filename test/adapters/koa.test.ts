@@ -1,16 +1,16 @@
 // Koa-specific behaviour of jwtguard/koa; the shared HTTP behaviour is in test/conformance.
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import Koa, { type Context, type Middleware } from 'koa';
 import Koa2 from 'koa2';
 import jwtGuardDefault, { jwtGuard } from '../../src/adapters/koa.js';
 import { JwtGuardError, type JwtGuardOptions, type JwtGuardPayload } from '../../src/index.js';
-import { LOGIN_USER, type RunningServer } from '../conformance/harness.js';
+import { listening, LOGIN_USER, type RunningServer } from '../conformance/harness.js';
 import { createKoaHarness } from '../conformance/servers/koa.js';
 import { PRESETS } from '../conformance/scenarios.js';
 import { decodePayload, hmacToken, SEED_SECRET, STRONG_SECRET } from '../support/tokens.js';
+import { FORWARDING_OPTIONS } from '../support/options.js';
 
 const OPTIONS: JwtGuardOptions = { secret: STRONG_SECRET, authPath: '/login' };
 const CREDENTIALS = JSON.stringify({ username: 'alice', password: 'wonderland' });
@@ -18,11 +18,8 @@ const CREDENTIALS = JSON.stringify({ username: 'alice', password: 'wonderland' }
 /** Compile-time check: `ctx.state.user` must be typed by the adapter's augmentation, not `any`. */
 type IsAny<T> = 0 extends 1 & T ? true : false;
 
-async function serve(app: Koa): Promise<RunningServer> {
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise<void>((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+function serve(app: Koa): Promise<RunningServer> {
+  return listening(app.listen(0, '127.0.0.1'));
 }
 
 /** A Koa 3 app: an error handler, the guard, then `route`. */
@@ -234,14 +231,7 @@ describe('koa adapter on Koa 2 (koa2)', () => {
 });
 
 describe('koa adapter: forwardErrors and credentialsRequired', () => {
-  const FORWARD: JwtGuardOptions = {
-    secret: STRONG_SECRET,
-    forwardErrors: true,
-    isRevoked: async (payload) => {
-      if (payload.sub === 'store-down') throw new Error('store down');
-      return payload.sub === 'revoked-user';
-    },
-  };
+  const FORWARD = FORWARDING_OPTIONS;
   const bearer = async (sub: string) => ({ authorization: `Bearer ${await hmacToken({ sub })}` });
 
   test('forwardErrors: the JwtGuardError is thrown to upstream middleware with status and expose; downstream never runs', async () => {

@@ -1,3 +1,5 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { JwtGuardOptions } from '../../src/index.js';
 
 /**
@@ -33,6 +35,13 @@ export interface HandledError {
 export interface RunningServer {
   readonly url: string;
   close(): Promise<void>;
+}
+
+/** A Node server that was told to listen on 127.0.0.1, once it does: its URL and a close that waits. */
+export async function listening(server: Server): Promise<RunningServer> {
+  await new Promise<void>((resolve) => server.once('listening', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
 export const LOGIN_USER = Object.freeze({ userId: 123, role: 'admin' });

@@ -1,9 +1,8 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import express4 from 'express4';
-import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { jwtGuard } from '../../../src/adapters/express.js';
-import { isValidLogin, loginBody, type AdapterHarness, type HandledError } from '../harness.js';
+import { isValidLogin, listening, loginBody, type AdapterHarness, type HandledError } from '../harness.js';
 
 /** The harness app on a given express(), so the same app runs on Express 5 and Express 4. */
 export function createExpressHarness(name: string, createApp: typeof express): AdapterHarness {
@@ -54,13 +53,7 @@ export function createExpressHarness(name: string, createApp: typeof express): A
       void res.status(error.status ?? error.statusCode ?? 500).json({ error: 'handled', code: error.code }),
     );
 
-    const server = app.listen(0, '127.0.0.1');
-    await new Promise<void>((resolve) => server.once('listening', resolve));
-    const { port } = server.address() as AddressInfo;
-    return {
-      url: `http://127.0.0.1:${port}`,
-      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-    };
+    return listening(app.listen(0, '127.0.0.1'));
   },
 };
 }

@@ -1,10 +1,9 @@
 import Koa2 from 'koa2';
 import Koa, { type Context, type Next } from 'koa';
-import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { jwtGuard } from '../../../src/adapters/koa.js';
 import type { JwtGuardOptions } from '../../../src/index.js';
-import { isValidLogin, loginBody, type AdapterHarness, type HandledError, type RunningServer } from '../harness.js';
+import { isValidLogin, listening, loginBody, type AdapterHarness, type HandledError, type RunningServer } from '../harness.js';
 
 /** The JSON request body, read from the Node stream (no body-parser); `null` when it is not JSON. */
 async function readJson(ctx: Context): Promise<unknown> {
@@ -98,13 +97,7 @@ export function createKoaHarness(name: string, KoaClass: typeof Koa): AdapterHar
       app.use(jwtGuard(options));
       app.use(routes);
 
-      const server = app.listen(0, '127.0.0.1');
-      await new Promise<void>((resolve) => server.once('listening', resolve));
-      const { port } = server.address() as AddressInfo;
-      return {
-        url: `http://127.0.0.1:${port}`,
-        close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-      };
+      return listening(app.listen(0, '127.0.0.1'));
     },
   };
 }
