@@ -196,19 +196,15 @@ function load(port: number, mode: Mode, seconds: number, tokens: Tokens, cursor:
   });
 }
 
-export interface HttpRow {
-  readonly framework: Framework;
-  readonly variant: Variant;
-  readonly label: string;
-  readonly mode: Mode;
-  /** Medians over BENCH_REPEAT runs (one run by default). */
+/** One measured run of one server in one token mode. */
+interface Sample {
   readonly rps: number;
   readonly p50: number;
   readonly p99: number;
   readonly requests: number;
-  /** Non-2xx responses, summed over the runs: must be 0. */
+  /** Non-2xx responses: must be 0. */
   readonly non2xx: number;
-  /** Socket errors + timeouts, summed over the runs: must be 0. */
+  /** Socket errors + timeouts: must be 0. */
   readonly errors: number;
   readonly serverCpuUsPerReq: number;
   /** Server CPU time / wall time: near 100% means the server (not the client) was the bottleneck. */
@@ -217,6 +213,17 @@ export interface HttpRow {
   /** CPU used by other processes on the machine during the run (wall-time %): high means disturbed. */
   readonly otherCpuPct: number;
   readonly serverRssMb: number;
+}
+
+/**
+ * One table row: a variant in a token mode over all rounds. The Sample fields are medians over the
+ * rounds, except `requests`, `non2xx` and `errors` (sums) and `serverRssMb` (the maximum).
+ */
+export interface HttpRow extends Sample {
+  readonly framework: Framework;
+  readonly variant: Variant;
+  readonly label: string;
+  readonly mode: Mode;
   /**
    * req/s ÷ the bare server's req/s, taken per round (the variants of a round run back to back)
    * and then the median over rounds: a paired ratio, so a slow spell of the machine that spans a
@@ -227,20 +234,6 @@ export interface HttpRow {
   readonly cpuRatio: number;
   /** Fresh mode: the pool wrapped on this server, so a token came back after BENCH_HTTP_TOKENS others. */
   readonly reused: boolean;
-}
-
-interface Sample {
-  readonly rps: number;
-  readonly p50: number;
-  readonly p99: number;
-  readonly requests: number;
-  readonly non2xx: number;
-  readonly errors: number;
-  readonly serverCpuUsPerReq: number;
-  readonly serverCpuPct: number;
-  readonly clientCpuPct: number;
-  readonly otherCpuPct: number;
-  readonly serverRssMb: number;
 }
 
 export interface HttpResult {
