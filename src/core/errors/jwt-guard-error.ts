@@ -32,9 +32,29 @@ export type JwtGuardErrorCode =
   /** Signing a token failed (for example the payload could not be serialised). */
   | 'sign_failed'
   /** The options passed to jwtguard are invalid; thrown at construction. */
-  | 'invalid_options';
+  | 'invalid_options'
+  /**
+   * The presented refresh token cannot be exchanged: unknown, expired, idle too long, or its
+   * session has ended. The client must log in again.
+   */
+  | 'refresh_token_invalid'
+  /**
+   * The presented refresh token was already used (outside the reuse grace): it may have been
+   * stolen, so the whole session (every refresh and access token of it) has been ended.
+   */
+  | 'refresh_token_reused'
+  /**
+   * The session store (e.g. Redis) is unreachable or did not answer in time. The operation was
+   * not applied, or was applied whole (never half); retrying it is safe.
+   */
+  | 'session_store_unavailable'
+  /** The request itself is malformed (RFC 6750 `invalid_request`): a body that is not JSON, too large, a missing field. */
+  | 'invalid_request';
 
-/** Default HTTP status for each code: 401 for the client's token, 500 for server-side faults. */
+/**
+ * Default HTTP status for each code: 401 for the client's token, 400 for a malformed request,
+ * 500 for server-side faults, 503 for a dependency that is down.
+ */
 const STATUS_BY_CODE: Readonly<Record<JwtGuardErrorCode, number>> = {
   token_missing: 401,
   token_malformed: 401,
@@ -51,6 +71,10 @@ const STATUS_BY_CODE: Readonly<Record<JwtGuardErrorCode, number>> = {
   mint_body_invalid: 500,
   sign_failed: 500,
   invalid_options: 500,
+  refresh_token_invalid: 401,
+  refresh_token_reused: 401,
+  session_store_unavailable: 503,
+  invalid_request: 400,
 };
 
 /**
