@@ -13,3 +13,5 @@ export { signToken } from './core/sign/sign-token.js';
 export type { MintBody } from './core/mint/mint-token-response.js';
 export { errorResponse, type HttpResponse } from './core/guard/http-response.js';
 export { createGuard, type AuthResult, type Guard, type GuardAction, type GuardRequest } from './core/guard/create-guard.js';
+export type { RefreshLookup, RefreshRecord, Revocations, RotateInput, RotateResult, SessionRecord, StoreEvent, TokenStore } from './core/sessions/types.js';
+export { memoryStore, type MemoryStoreOptions } from './core/sessions/memory-store.js';
