@@ -12,6 +12,16 @@ import type { JwtGuardOptions } from '../../src/index.js';
  * - `GET /api/auth/login/x` answers 200 `{ ok: true }` (it is not the auth path, so it is guarded).
  * - `GET /api/boom` throws `new Error('boom')`.
  *
+ * Routes for the request-target tests (request-targets.test.ts), whose answers name the handler
+ * that ran, in a JSON body `{ handler }` and in the {@link HANDLER_HEADER} header (HEAD answers
+ * have no body):
+ * - `GET /api/health` answers 200 `{ handler: 'health' }` (the tests make it a public path).
+ * - `/`, for any method, answers 200 `{ handler: 'root' }`.
+ * - Any other method on a path of {@link UNROUTED_METHOD_PATHS} answers 405 `{ error: 'method_not_allowed' }`,
+ *   so that the auth path and the public path, which are unguarded for every method, never reach a 2xx handler.
+ * - Every other request the framework routes nowhere reaches a catch-all that answers 200 `{ handler: 'catchall' }`
+ *   (after the guard, so without a valid token it is still a 401).
+ *
  * The app's own error handler (Express error middleware, Fastify `setErrorHandler`, a Koa
  * try/catch middleware registered before the guard, Hono `app.onError`) reveals what reached it:
  * it answers status `err.status ?? err.statusCode ?? 500` with `{ error: 'handled', code: err.code }`.
@@ -43,6 +53,12 @@ export async function listening(server: Server): Promise<RunningServer> {
   const { port } = server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
+
+/** The response header in which the request-target routes name themselves (`root`, `health`, `catchall`, `method-not-allowed`). */
+export const HANDLER_HEADER = 'x-handler';
+
+/** Paths whose routed methods are left alone, and whose other methods answer 405 instead of reaching the catch-all. */
+export const UNROUTED_METHOD_PATHS: readonly string[] = ['/api/auth/login', '/api/health'];
 
 export const LOGIN_USER = Object.freeze({ userId: 123, role: 'admin' });
 

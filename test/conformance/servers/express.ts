@@ -2,7 +2,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import express4 from 'express4';
 import { Readable } from 'node:stream';
 import { jwtGuard } from '../../../src/adapters/express.js';
-import { isValidLogin, listening, loginBody, type AdapterHarness, type HandledError } from '../harness.js';
+import { HANDLER_HEADER, isValidLogin, listening, loginBody, UNROUTED_METHOD_PATHS, type AdapterHarness, type HandledError } from '../harness.js';
 
 /** The harness app on a given express(), so the same app runs on Express 5 and Express 4. */
 export function createExpressHarness(name: string, createApp: typeof express): AdapterHarness {
@@ -48,6 +48,13 @@ export function createExpressHarness(name: string, createApp: typeof express): A
     app.get('/api/boom', () => {
       throw new Error('boom');
     });
+    // Request-target routes (see harness.ts): each answer names its handler, in the body and in X-Handler.
+    app.get('/api/health', (_req: Request, res: Response) => void res.set(HANDLER_HEADER, 'health').json({ handler: 'health' }));
+    app.all('/', (_req: Request, res: Response) => void res.set(HANDLER_HEADER, 'root').json({ handler: 'root' }));
+    for (const path of UNROUTED_METHOD_PATHS) {
+      app.all(path, (_req: Request, res: Response) => void res.set(HANDLER_HEADER, 'method-not-allowed').status(405).json({ error: 'method_not_allowed' }));
+    }
+    app.use((_req: Request, res: Response) => void res.set(HANDLER_HEADER, 'catchall').json({ handler: 'catchall' }));
     // Reveals what reached it: a forwarded JwtGuardError keeps its status and code; a plain Error is a 500.
     app.use((error: HandledError, _req: Request, res: Response, _next: NextFunction) =>
       void res.status(error.status ?? error.statusCode ?? 500).json({ error: 'handled', code: error.code }),

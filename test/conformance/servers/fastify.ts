@@ -2,7 +2,10 @@ import Fastify from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { jwtGuard } from '../../../src/adapters/fastify.js';
-import { isValidLogin, loginBody, type AdapterHarness, type HandledError } from '../harness.js';
+import { HANDLER_HEADER, isValidLogin, loginBody, UNROUTED_METHOD_PATHS, type AdapterHarness, type HandledError } from '../harness.js';
+
+/** The methods the 405 routes cover (those the request-target tests send, and PATCH). */
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH'] as const;
 
 export const fastifyHarness: AdapterHarness = {
   name: 'fastify',
@@ -44,6 +47,14 @@ export const fastifyHarness: AdapterHarness = {
     app.get('/api/boom', async () => {
       throw new Error('boom');
     });
+    // Request-target routes (see harness.ts): each answer names its handler, in the body and in X-Handler.
+    app.get('/api/health', async (_request, reply) => reply.header(HANDLER_HEADER, 'health').send({ handler: 'health' }));
+    app.all('/', async (_request, reply) => reply.header(HANDLER_HEADER, 'root').send({ handler: 'root' }));
+    for (const url of UNROUTED_METHOD_PATHS) {
+      const method = METHODS.filter((m) => !app.hasRoute({ method: m, url }));
+      app.route({ method, url, handler: async (_request, reply) => reply.header(HANDLER_HEADER, 'method-not-allowed').code(405).send({ error: 'method_not_allowed' }) });
+    }
+    app.all('/*', async (_request, reply) => reply.header(HANDLER_HEADER, 'catchall').send({ handler: 'catchall' }));
     // Reveals what reached it: a forwarded JwtGuardError keeps its status and code; a plain Error is a 500.
     app.setErrorHandler((thrown, _request, reply) => {
       const error = thrown as HandledError;

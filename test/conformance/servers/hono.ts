@@ -4,7 +4,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AddressInfo } from 'node:net';
 import { jwtGuard, type JwtGuardEnv } from '../../../src/adapters/hono.js';
-import { isValidLogin, loginBody, type AdapterHarness, type HandledError } from '../harness.js';
+import { HANDLER_HEADER, isValidLogin, loginBody, UNROUTED_METHOD_PATHS, type AdapterHarness, type HandledError } from '../harness.js';
 
 const encoder = new TextEncoder();
 
@@ -67,6 +67,11 @@ export const honoHarness: AdapterHarness = {
     app.get('/api/boom', () => {
       throw new Error('boom');
     });
+    // Request-target routes (see harness.ts): each answer names its handler, in the body and in X-Handler.
+    app.get('/api/health', (c) => c.json({ handler: 'health' }, 200, { [HANDLER_HEADER]: 'health' }));
+    app.all('/', (c) => c.json({ handler: 'root' }, 200, { [HANDLER_HEADER]: 'root' }));
+    for (const path of UNROUTED_METHOD_PATHS) app.all(path, (c) => c.json({ error: 'method_not_allowed' }, 405, { [HANDLER_HEADER]: 'method-not-allowed' }));
+    app.all('*', (c) => c.json({ handler: 'catchall' }, 200, { [HANDLER_HEADER]: 'catchall' }));
     // Reveals what reached it. A forwarded failure is an HTTPException carrying the ready response
     // (whose status it reports) and the JwtGuardError as `cause`; a plain Error is a 500.
     app.onError((error, c) => {

@@ -3,7 +3,7 @@ import Koa, { type Context, type Next } from 'koa';
 import { Readable } from 'node:stream';
 import { jwtGuard } from '../../../src/adapters/koa.js';
 import type { JwtGuardOptions } from '../../../src/index.js';
-import { isValidLogin, listening, loginBody, type AdapterHarness, type HandledError, type RunningServer } from '../harness.js';
+import { HANDLER_HEADER, isValidLogin, listening, loginBody, UNROUTED_METHOD_PATHS, type AdapterHarness, type HandledError, type RunningServer } from '../harness.js';
 
 /** The JSON request body, read from the Node stream (no body-parser); `null` when it is not JSON. */
 async function readJson(ctx: Context): Promise<unknown> {
@@ -68,13 +68,25 @@ async function login(ctx: Context): Promise<void> {
   }
 }
 
-/** The routes of the harness app, by method and path (no koa-router). Unknown routes stay 404. */
+/** A request-target route's answer (see harness.ts): it names its handler, in the body and in X-Handler. */
+function named(ctx: Context, handler: string, status: number, body: Record<string, string>): void {
+  ctx.set(HANDLER_HEADER, handler);
+  ctx.status = status;
+  ctx.body = body;
+}
+
+/** The routes of the harness app, by method and path (no koa-router). Unknown routes reach the catch-all. */
 async function routes(ctx: Context): Promise<void> {
   const route = `${ctx.method} ${ctx.path}`;
   if (route === 'POST /api/auth/login') return login(ctx);
   if (route === 'GET /api/me') ctx.body = { user: ctx.state.user };
   else if (route === 'GET /api/auth/login/x') ctx.body = { ok: true };
   else if (route === 'GET /api/boom') throw new Error('boom');
+  // Request-target routes; HEAD runs the GET route, as in Express, Fastify and Hono.
+  else if (route === 'GET /api/health' || route === 'HEAD /api/health') named(ctx, 'health', 200, { handler: 'health' });
+  else if (ctx.path === '/') named(ctx, 'root', 200, { handler: 'root' });
+  else if (UNROUTED_METHOD_PATHS.includes(ctx.path)) named(ctx, 'method-not-allowed', 405, { error: 'method_not_allowed' });
+  else named(ctx, 'catchall', 200, { handler: 'catchall' });
 }
 
 /** The harness app on a given Koa class, so the same app runs on Koa 3 (`koa`) and Koa 2 (`koa2`). */
