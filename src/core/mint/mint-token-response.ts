@@ -2,38 +2,113 @@ import { JwtGuardError } from '../errors/jwt-guard-error.js';
 import { errorResponse, jsonResponse, type HttpResponse } from '../guard/http-response.js';
 import type { NormalizedOptions } from '../options/normalize-options.js';
 import { signWith } from '../sign/sign-token.js';
+import { decodeContentEncoding, parseContentEncoding, type ContentEncodingHeader } from './content-encoding.js';
+import { invalidBody, MintBodyCollector, OVERSIZED, readCapped, release, tooLarge, utf8Exceeds, type MintStream } from './mint-body.js';
 
-/** What a login route can answer with, as the adapters capture it. */
-export type MintBody = string | Uint8Array | ArrayBuffer | object | null | undefined;
+/**
+ * What a login route can answer with, as the adapters capture it: a JSON-able value (object,
+ * array, ...), text, bytes, a {@link MintBodyCollector} filled while the route wrote, a Node or
+ * web stream / async iterable of string or byte chunks (read here, only up to `mintBodyLimit`),
+ * a `Blob`, or a `Response` (its body is read). Text and bytes are JSON; bytes may be
+ * compressed as {@link MintContext.contentEncoding} says.
+ *
+ * @example
+ * ```ts
+ * const body: MintBody = '{"userId":123}' // or { userId: 123 }, a Buffer, a Readable, c.res.body, ...
+ * ```
+ */
+export type MintBody = string | Uint8Array | ArrayBuffer | MintBodyCollector | MintStream | Blob | Response | object | null | undefined;
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-
-function invalidBody(reason: string): JwtGuardError {
-  return new JwtGuardError('mint_body_invalid', `The auth route answered 2xx, but ${reason}; no token was minted.`);
+/**
+ * What an adapter knows about the login answer besides its status and body.
+ *
+ * @example
+ * ```ts
+ * await guard.mint(res.statusCode, body, { contentEncoding: res.getHeader('content-encoding') })
+ * ```
+ */
+export interface MintContext {
+  /**
+   * The answer's `Content-Encoding` header, e.g. set by a compression middleware that ran after
+   * the guard: `gzip`, `x-gzip`, `deflate` and `br` bytes are decoded (a list right to left),
+   * `identity` or absent leaves them as they are, anything else is `mint_body_invalid`. It
+   * describes bytes, so it is ignored for a body that is a JS value (object, number, ...).
+   */
+  readonly contentEncoding?: ContentEncodingHeader;
 }
 
-/** Parses and re-serialises the body so only plain JSON data is signed. */
-function toPayload(body: MintBody): Record<string, unknown> {
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+const encoder = new TextEncoder();
+
+/** A body that is a JS value to serialise, rather than text, bytes or something to read them from. */
+function isValue(body: unknown): boolean {
+  if (typeof body !== 'object' || body === null) return typeof body !== 'string';
+  return !(
+    body instanceof Uint8Array ||
+    body instanceof ArrayBuffer ||
+    ArrayBuffer.isView(body) ||
+    body instanceof MintBodyCollector ||
+    (typeof Blob === 'function' && body instanceof Blob) ||
+    (typeof Response === 'function' && body instanceof Response) ||
+    typeof (body as ReadableStream).getReader === 'function' ||
+    typeof (body as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function'
+  );
+}
+
+/** The raw bytes of a body that is not a JS value, read up to `limit`; throws `mint_body_invalid` beyond it. */
+async function rawBytes(body: MintBody, limit: number): Promise<Uint8Array> {
+  let bytes: Uint8Array | typeof OVERSIZED;
+  if (typeof body === 'string') bytes = utf8Exceeds(body, limit) ? OVERSIZED : encoder.encode(body);
+  else if (body instanceof Uint8Array) bytes = body;
+  else if (body instanceof ArrayBuffer) bytes = new Uint8Array(body);
+  else if (ArrayBuffer.isView(body)) bytes = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+  else if (body instanceof MintBodyCollector) bytes = body.take();
+  else if (typeof Blob === 'function' && body instanceof Blob) bytes = body.size > limit ? OVERSIZED : new Uint8Array(await body.arrayBuffer());
+  else if (typeof Response === 'function' && body instanceof Response) bytes = body.body === null ? new Uint8Array(0) : await readCapped(body.body, limit);
+  else bytes = await readCapped(body as MintStream, limit);
+  if (bytes === OVERSIZED || bytes.byteLength > limit) throw tooLarge(limit);
+  return bytes;
+}
+
+/** The body as JSON text: measured against `mintBodyLimit`, decoded as `contentEncoding` says, strict UTF-8. */
+async function textOf(body: MintBody, limit: number, contentEncoding: ContentEncodingHeader): Promise<string> {
+  const codings = parseContentEncoding(contentEncoding);
+  if (typeof body === 'string' && codings.length === 0) {
+    if (utf8Exceeds(body, limit)) throw tooLarge(limit);
+    return body;
+  }
+  let bytes = await rawBytes(body, limit);
+  if (bytes.byteLength === 0) throw invalidBody('its body is empty');
+  if (codings.length > 0) bytes = await decodeContentEncoding(bytes, codings, limit);
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    throw invalidBody('its body is not valid UTF-8');
+  }
+}
+
+/** Parses and re-serialises the body so only plain JSON data is signed, never more than `mintBodyLimit` bytes of it. */
+async function toPayload(body: MintBody, config: NormalizedOptions, context: MintContext | undefined): Promise<Record<string, unknown>> {
+  const limit = config.mintBodyLimit;
   let value: unknown;
   if (body === null || body === undefined) throw invalidBody('its body is empty');
-  if (typeof body === 'string' || body instanceof Uint8Array || body instanceof ArrayBuffer) {
-    let text: string;
+  if (isValue(body)) {
+    let text: string | undefined;
     try {
-      text = typeof body === 'string' ? body : strictUtf8.decode(body);
+      text = JSON.stringify(body) as string | undefined;
     } catch {
-      throw invalidBody('its body is not valid UTF-8');
+      throw invalidBody('its body cannot be serialised as JSON');
     }
+    if (text === undefined) throw invalidBody('its body cannot be serialised as JSON');
+    if (utf8Exceeds(text, limit)) throw tooLarge(limit);
+    value = JSON.parse(text);
+  } else {
+    const text = await textOf(body, limit, context?.contentEncoding);
     if (text.trim() === '') throw invalidBody('its body is empty');
     try {
       value = JSON.parse(text);
     } catch {
       throw invalidBody('its body is not valid JSON');
-    }
-  } else {
-    try {
-      value = JSON.parse(JSON.stringify(body));
-    } catch {
-      throw invalidBody('its body cannot be serialised as JSON');
     }
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
@@ -56,16 +131,25 @@ const BODYLESS_2XX = new Set([204, 205]);
 
 /**
  * @internal Turns the auth route's answer into the answer the client gets: `undefined` (pass the
- * original through untouched) for non-2xx statuses, `{"token": ...}` with the route's status for a
- * 2xx JSON object, a 500 `mint_body_invalid` for any other 2xx body. Never rejects.
+ * original through untouched, body unread) for non-2xx statuses, `{"token": ...}` with the route's
+ * status for a 2xx JSON object, a 500 `mint_body_invalid` for any other 2xx body: one over
+ * `mintBodyLimit` (raw or decoded; a stream is read no further than that), one whose
+ * `contentEncoding` cannot be decoded, or one whose token would be longer than `maxTokenLength`.
+ * A stream body that is not read to its end is cancelled / destroyed. Never rejects.
  */
-export async function mintTokenResponse(status: number, body: MintBody, config: NormalizedOptions): Promise<HttpResponse | undefined> {
+export async function mintTokenResponse(status: number, body: MintBody, config: NormalizedOptions, context?: MintContext): Promise<HttpResponse | undefined> {
   if (!mintsStatus(status)) return undefined;
   try {
     if (BODYLESS_2XX.has(status)) throw invalidBody(`its status ${status} allows no body`);
-    const token = await signWith(toPayload(body), config);
+    const token = await signWith(await toPayload(body, config, context), config);
+    if (token.length > config.maxTokenLength) {
+      throw invalidBody(
+        `the signed token would be ${token.length} characters, over maxTokenLength (${config.maxTokenLength}), so it could never be verified: answer less from the login route, or raise maxTokenLength`,
+      );
+    }
     return jsonResponse(status, { token });
   } catch (error) {
+    release(body);
     if (error instanceof JwtGuardError) return errorResponse(error);
     return errorResponse(new JwtGuardError('sign_failed', 'The token could not be signed.', { cause: error }));
   }
@@ -85,3 +169,6 @@ export const BODY_HEADERS: readonly string[] = Object.freeze([
   'etag',
   'last-modified',
 ]);
+
+export { MintBodyCollector, type MintStream } from './mint-body.js';
+export type { ContentEncodingHeader } from './content-encoding.js';

@@ -10,6 +10,9 @@ import type { JwsAlgorithm, JwtGuardOptions, JwtGuardPayload, PublicRequest } fr
 const DEFAULT_EXPIRES_IN_SECONDS = 3600;
 const DEFAULT_MAX_TOKEN_LENGTH = 8192;
 const DEFAULT_CACHE_SIZE = 10_000;
+const DEFAULT_MINT_BODY_LIMIT = 65_536;
+/** A larger login answer could not be parsed anyway: a V8 string holds fewer than 2^29 characters. */
+const MAX_MINT_BODY_LIMIT = 2 ** 30;
 /** The algorithm inferred for a key family when neither `algorithm` nor `algorithms` is set. */
 const DEFAULT_ALGORITHM: Readonly<Record<string, JwsAlgorithm>> = {
   oct: 'HS256',
@@ -40,6 +43,10 @@ export interface NormalizedOptions {
   readonly authPath: string | undefined;
   readonly delayMs: number;
   readonly expiresInSeconds: number | undefined;
+  /** `maxExpiresIn` in whole seconds: no signed token lives longer; `undefined` for no cap. */
+  readonly maxExpiresInSeconds: number | undefined;
+  /** The largest login answer minted, in bytes, raw and decoded (`mintBodyLimit`). */
+  readonly mintBodyLimit: number;
   readonly notBeforeSeconds: number | undefined;
   readonly jti: boolean;
   readonly guardPreflight: boolean;
@@ -84,14 +91,42 @@ function normalizeDelay(delay: unknown): number {
   return millis;
 }
 
-function normalizeExpiresIn(expiresIn: unknown): number | undefined {
-  if (expiresIn === undefined) return DEFAULT_EXPIRES_IN_SECONDS;
-  if (expiresIn === false) return undefined;
+function normalizeExpiresIn(expiresIn: unknown, maxSeconds: number | undefined): number | undefined {
+  // Under maxExpiresIn, the default shrinks to fit and "no expiry" becomes the longest allowed.
+  if (expiresIn === undefined) return Math.min(DEFAULT_EXPIRES_IN_SECONDS, maxSeconds ?? Infinity);
+  if (expiresIn === false) return maxSeconds;
+  let seconds: number;
   try {
-    return Math.floor(parseSeconds(expiresIn, 'expiresIn'));
+    seconds = Math.floor(parseSeconds(expiresIn, 'expiresIn'));
   } catch {
     throw invalid(`\`expiresIn\` must be a positive duration such as "15m" or "1h", a number of seconds, or false for no expiry; got ${JSON.stringify(expiresIn)}.`);
   }
+  if (maxSeconds !== undefined && seconds > maxSeconds) {
+    throw invalid(`\`expiresIn\` (${seconds} s) is longer than \`maxExpiresIn\` (${maxSeconds} s): shorten \`expiresIn\` or raise \`maxExpiresIn\`.`);
+  }
+  return seconds;
+}
+
+function normalizeMaxExpiresIn(maxExpiresIn: unknown): number | undefined {
+  if (maxExpiresIn === undefined) return undefined;
+  let seconds = 0;
+  try {
+    seconds = Math.floor(parseSeconds(maxExpiresIn, 'maxExpiresIn'));
+  } catch {
+    // reported below
+  }
+  if (seconds < 1) {
+    throw invalid(`\`maxExpiresIn\` must be a duration of at least one second such as "1h" or "7d", or a number of seconds; got ${JSON.stringify(maxExpiresIn)}.`);
+  }
+  return seconds;
+}
+
+function normalizeMintBodyLimit(limit: unknown): number {
+  if (limit === undefined) return DEFAULT_MINT_BODY_LIMIT;
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_MINT_BODY_LIMIT) {
+    throw invalid(`\`mintBodyLimit\` must be a whole number of bytes from 1 to ${MAX_MINT_BODY_LIMIT}, e.g. 65536 (64 KiB, the default); got ${JSON.stringify(limit)}.`);
+  }
+  return limit;
 }
 
 function normalizeCount(value: unknown, option: string, fallback: number, min: number): number {
@@ -209,6 +244,7 @@ export function normalizeOptions(options: JwtGuardOptions): NormalizedOptions {
   if (options.kid !== undefined && (typeof options.kid !== 'string' || options.kid === '')) throw invalid('`kid` must be a non-empty string.');
   if (options.isRevoked !== undefined && typeof options.isRevoked !== 'function') throw invalid('`isRevoked` must be a function `(payload, token) => boolean | Promise<boolean>`.');
 
+  const maxExpiresInSeconds = normalizeMaxExpiresIn(options.maxExpiresIn);
   const cacheSize = normalizeCount(options.cacheSize, 'cacheSize', DEFAULT_CACHE_SIZE, 0);
   const hmacAlgorithms = algorithms.filter(isHmac);
   const fastPath =
@@ -225,7 +261,9 @@ export function normalizeOptions(options: JwtGuardOptions): NormalizedOptions {
     sources: Object.freeze({ header: header?.toLowerCase(), cookie, query }),
     authPath,
     delayMs: normalizeDelay(options.delay),
-    expiresInSeconds: normalizeExpiresIn(options.expiresIn),
+    expiresInSeconds: normalizeExpiresIn(options.expiresIn, maxExpiresInSeconds),
+    maxExpiresInSeconds,
+    mintBodyLimit: normalizeMintBodyLimit(options.mintBodyLimit),
     notBeforeSeconds: options.notBefore === undefined ? undefined : parseSeconds(options.notBefore, 'notBefore', { allowZero: true }),
     jti: options.jti === true,
     guardPreflight: options.guardPreflight === true,

@@ -121,10 +121,23 @@ export interface JwtGuardOptions {
    * (`"15m"`, `"1h"`) or a number of seconds. Default `"1h"`. `false` mints tokens without expiry.
    */
   expiresIn?: string | number | false;
+  /**
+   * Longest lifetime of any signed or minted token, as `expiresIn`: an `ms` string or seconds.
+   * Default: unset (no cap). An `exp` in the payload later than `iat + maxExpiresIn` is lowered to
+   * it, a token that would have no `exp` (`expiresIn: false`) gets `iat + maxExpiresIn`, and the
+   * default `expiresIn` shrinks to fit; an explicit `expiresIn` longer than this is refused.
+   */
+  maxExpiresIn?: string | number;
   /** `nbf` for signed tokens, relative to now (`"10s"` or seconds). */
   notBefore?: string | number;
   /** Add a random `jti` (UUID) to every signed token. Default `false`. */
   jti?: boolean;
+  /**
+   * Largest login answer on `authPath` that is turned into a token, in bytes, both as sent and
+   * once a `Content-Encoding` is decoded. Default `65536` (64 KiB). A larger answer gets a 500
+   * `mint_body_invalid`, and no more than about this much of it is ever read or inflated.
+   */
+  mintBodyLimit?: number;
 
   // --- operations -------------------------------------------------------------------------------
   /**

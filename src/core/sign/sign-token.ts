@@ -18,6 +18,10 @@ export async function signWith(payload: JWTPayload, config: NormalizedOptions): 
   const now = Math.floor(Date.now() / 1000);
   const jwt = new SignJWT({ ...payload, iat: now }).setProtectedHeader({ alg, typ: config.claims.jose.typ ?? 'JWT', ...(config.kid !== undefined && { kid: config.kid }) });
   if (payload.exp === undefined && config.expiresInSeconds !== undefined) jwt.setExpirationTime(now + config.expiresInSeconds);
+  // maxExpiresIn caps the payload's own exp too (expiresIn is already within it, see normalizeOptions).
+  else if (payload.exp !== undefined && config.maxExpiresInSeconds !== undefined && payload.exp > now + config.maxExpiresInSeconds) {
+    jwt.setExpirationTime(now + config.maxExpiresInSeconds);
+  }
   if (payload.nbf === undefined && config.notBeforeSeconds !== undefined) jwt.setNotBefore(now + config.notBeforeSeconds);
   const { issuer, audience } = config.claims.jose;
   // Tokens this guard mints must pass its own claim checks.
@@ -36,7 +40,8 @@ export async function signWith(payload: JWTPayload, config: NormalizedOptions): 
  * Signs a payload as a compact JWT with the configured algorithm and key (`secret`, or
  * `privateKey` for RS/PS/ES/EdDSA, with `kid` when set). Sets `iat` to now; keeps an `exp` the
  * payload already has, otherwise applies `expiresIn` (default `"1h"`; `false` signs without
- * expiry); adds `nbf` (`notBefore`), `iss` / `aud` (`issuer` / `audience`) and a random `jti`
+ * expiry); with `maxExpiresIn`, no token outlives `iat + maxExpiresIn` (a later `exp` is lowered
+ * to it, and a token that would have no `exp` gets it); adds `nbf` (`notBefore`), `iss` / `aud` (`issuer` / `audience`) and a random `jti`
  * (`jti: true`) when configured and absent from the payload.
  *
  * @example

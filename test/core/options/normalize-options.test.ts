@@ -55,6 +55,34 @@ describe('normalizeOptions', () => {
     rejects({ secret: 's'.repeat(32), expiresIn: 0 }, /`expiresIn`/);
   });
 
+  test('mintBodyLimit: 64 KiB by default, any whole number of bytes from 1; anything else fails', () => {
+    assert.equal(normalizeOptions({ secret: 's'.repeat(32) }).mintBodyLimit, 65_536);
+    assert.equal(normalizeOptions({ secret: 's'.repeat(32), mintBodyLimit: 1 }).mintBodyLimit, 1);
+    assert.equal(normalizeOptions({ secret: 's'.repeat(32), mintBodyLimit: 1_000_000 }).mintBodyLimit, 1_000_000);
+    for (const bad of [0, -1, 1.5, Number.NaN, Infinity, 2 ** 31, '64kb', null]) {
+      rejects({ secret: 's'.repeat(32), mintBodyLimit: bad }, /`mintBodyLimit` must be a whole number of bytes from 1 to \d+, e\.g\. 65536/);
+    }
+  });
+
+  test('maxExpiresIn: unset by default; caps expiresIn, fills in for expiresIn: false, shrinks the default', () => {
+    const secret = 's'.repeat(32);
+    assert.equal(normalizeOptions({ secret }).maxExpiresInSeconds, undefined);
+    assert.deepEqual(
+      [normalizeOptions({ secret, maxExpiresIn: '1d' }), normalizeOptions({ secret, maxExpiresIn: 600 }), normalizeOptions({ secret, maxExpiresIn: '1h', expiresIn: false }), normalizeOptions({ secret, maxExpiresIn: '1h', expiresIn: '1h' })].map((c) => [
+        c.maxExpiresInSeconds,
+        c.expiresInSeconds,
+      ]),
+      [
+        [86_400, 3600],
+        [600, 600],
+        [3600, 3600],
+        [3600, 3600],
+      ],
+    );
+    rejects({ secret, maxExpiresIn: '1h', expiresIn: '2h' }, /`expiresIn` \(7200 s\) is longer than `maxExpiresIn` \(3600 s\): shorten `expiresIn` or raise `maxExpiresIn`/);
+    for (const bad of ['soon', 0, -1, '500ms', '3600', false, null]) rejects({ secret, maxExpiresIn: bad }, /`maxExpiresIn` must be a duration of at least one second/);
+  });
+
   test('authPath must be a path without query', () => {
     rejects({ secret: 's'.repeat(32), authPath: 'api/login' }, /`authPath` must be a path/);
     rejects({ secret: 's'.repeat(32), authPath: '/login?x=1' }, /`authPath`/);
