@@ -10,7 +10,9 @@ const root = resolve(import.meta.dirname, '../..');
 // Inside the repo, so the consumer finds the frameworks (devDependencies) by walking up, while
 // jwtguard and its dependencies come from the tarball in the consumer's own node_modules.
 const consumer = join(root, '.pack-test', 'consumer');
-const SUBPATHS = ['jwtguard', 'jwtguard/express', 'jwtguard/fastify', 'jwtguard/koa', 'jwtguard/hono'];
+const SUBPATHS = ['jwtguard', 'jwtguard/express', 'jwtguard/fastify', 'jwtguard/koa', 'jwtguard/hono', 'jwtguard/redis'];
+/** The subpaths of the framework adapters (each exports `jwtGuard`). */
+const ADAPTERS = SUBPATHS.filter((s) => s !== 'jwtguard' && s !== 'jwtguard/redis');
 const run = (file: string, args: string[], cwd = consumer) => execFileSync(file, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 describe('packed tarball', { timeout: 240_000 }, () => {
@@ -33,25 +35,36 @@ describe('packed tarball', { timeout: 240_000 }, () => {
       const options = { secret: 'x'.repeat(32) };
       const payload = await verifyToken(await signToken({ sub: 'esm' }, options), options);
       const err = await verifyToken('a.b', options).catch((e) => e);
-      for (const s of subpaths.slice(1)) if (typeof (await import(s)).jwtGuard !== 'function') throw new Error(s + ' has no jwtGuard');
-      console.log(JSON.stringify({ sub: payload.sub, typed: err instanceof JwtGuardError, code: err.code }));`;
+      for (const s of ${JSON.stringify(ADAPTERS)}) if (typeof (await import(s)).jwtGuard !== 'function') throw new Error(s + ' has no jwtGuard');
+      const { memoryStore } = await import('jwtguard');
+      const { redisStore } = await import('jwtguard/redis');
+      const store = memoryStore();
+      await store.createSession({ sid: 's', sub: 'u', claims: '{}', createdAt: 1, expiresAt: 1000 }, 'h');
+      const rotated = (await store.rotate({ hash: 'h', newHash: 'n', now: 2, reuseIntervalMs: 0, answer: '', revokedUntil: 3 })).kind;
+      const redisErr = (() => { try { redisStore({ client: {} }); } catch (e) { return e; } })();
+      console.log(JSON.stringify({ sub: payload.sub, typed: err instanceof JwtGuardError, code: err.code, rotated, redis: redisErr instanceof JwtGuardError && redisErr.code }));`;
     writeFileSync(join(consumer, 'esm.mjs'), script);
-    assert.deepEqual(JSON.parse(run(process.execPath, ['esm.mjs'])), { sub: 'esm', typed: true, code: 'token_malformed' });
+    assert.deepEqual(JSON.parse(run(process.execPath, ['esm.mjs'])), { sub: 'esm', typed: true, code: 'token_malformed', rotated: 'rotated', redis: 'invalid_options' });
   });
 
   test('require(): every subpath loads from CommonJS and the core signs and verifies', () => {
     const script = `
       const subpaths = ${JSON.stringify(SUBPATHS)};
-      for (const s of subpaths.slice(1)) if (typeof require(s).jwtGuard !== 'function') throw new Error(s + ' has no jwtGuard');
+      for (const s of subpaths) require(s);
+      for (const s of ${JSON.stringify(ADAPTERS)}) if (typeof require(s).jwtGuard !== 'function') throw new Error(s + ' has no jwtGuard');
       const { signToken, verifyToken, JwtGuardError } = require('jwtguard');
       const options = { secret: 'x'.repeat(32) };
       (async () => {
         const payload = await verifyToken(await signToken({ sub: 'cjs' }, options), options);
         const err = await verifyToken('a.b', options).catch((e) => e);
-        console.log(JSON.stringify({ sub: payload.sub, typed: err instanceof JwtGuardError, code: err.code }));
+        const store = require('jwtguard').memoryStore();
+        await store.createSession({ sid: 's', sub: 'u', claims: '{}', createdAt: 1, expiresAt: 1000 }, 'h');
+        const rotated = (await store.rotate({ hash: 'h', newHash: 'n', now: 2, reuseIntervalMs: 0, answer: '', revokedUntil: 3 })).kind;
+        const redisErr = (() => { try { require('jwtguard/redis').redisStore({ client: {} }); } catch (e) { return e; } })();
+        console.log(JSON.stringify({ sub: payload.sub, typed: err instanceof JwtGuardError, code: err.code, rotated, redis: redisErr instanceof JwtGuardError && redisErr.code }));
       })();`;
     writeFileSync(join(consumer, 'cjs.cjs'), script);
-    assert.deepEqual(JSON.parse(run(process.execPath, ['cjs.cjs'])), { sub: 'cjs', typed: true, code: 'token_malformed' });
+    assert.deepEqual(JSON.parse(run(process.execPath, ['cjs.cjs'])), { sub: 'cjs', typed: true, code: 'token_malformed', rotated: 'rotated', redis: 'invalid_options' });
   });
 
   test('types: a TypeScript consumer reads each adapter\'s payload without casts, as ESM and as CommonJS', () => {
@@ -65,6 +78,10 @@ describe('packed tarball', { timeout: 240_000 }, () => {
       import fastifyGuard from 'jwtguard/fastify';
       import { jwtGuard as koaGuard } from 'jwtguard/koa';
       import { jwtGuard as honoGuard } from 'jwtguard/hono';
+      import { memoryStore, type TokenStore } from 'jwtguard';
+      import { redisStore } from 'jwtguard/redis';
+      import { createClient } from 'redis';
+      import { Redis } from 'ioredis';
 
       declare module 'jwtguard' {
         interface JwtGuardPayload { userId: number }
@@ -85,6 +102,8 @@ describe('packed tarball', { timeout: 240_000 }, () => {
         const hono = new Hono();
         hono.use('*', honoGuard(options));
         hono.get('/me', (c) => { const id: number = c.get('jwtPayload').userId; return c.json({ id }); });
+        const stores: TokenStore[] = [memoryStore(), redisStore({ client: createClient() }), redisStore({ client: new Redis({ lazyConnect: true }), prefix: 'app:' })];
+        ids.push(stores.length);
         return ids;
       }`;
     writeFileSync(join(consumer, 'consumer.mts'), body);
