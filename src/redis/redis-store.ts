@@ -6,6 +6,13 @@ import { RedisTokenStore } from './internal/redis-token-store.js';
 /**
  * A node-redis client: `createClient()` from `redis` (v5 or later), connected (`await client.connect()`).
  * Only what tells it apart is spelled out here, so that `redis` stays an optional dependency.
+ *
+ * @example
+ * ```ts
+ * import { createClient } from 'redis'
+ *
+ * const client: NodeRedisClientLike = await createClient({ url: process.env.REDIS_URL }).connect()
+ * ```
  */
 export interface NodeRedisClientLike {
   readonly isReady: boolean;
@@ -13,14 +20,32 @@ export interface NodeRedisClientLike {
   duplicate(...args: never[]): unknown;
 }
 
-/** An ioredis client: `new Redis()` from `ioredis` (v5 or later); not a `Cluster`. */
+/**
+ * An ioredis client: `new Redis()` from `ioredis` (v5 or later); not a `Cluster`. Only what tells
+ * it apart is spelled out here, so that `ioredis` stays an optional dependency.
+ *
+ * @example
+ * ```ts
+ * import { Redis } from 'ioredis'
+ *
+ * const client: IoRedisClientLike = new Redis(process.env.REDIS_URL!)
+ * ```
+ */
 export interface IoRedisClientLike {
   readonly status: string;
   call(...args: never[]): unknown;
   duplicate(...args: never[]): unknown;
 }
 
-/** Options of {@link redisStore}. */
+/**
+ * Options of {@link redisStore}.
+ *
+ * @example
+ * ```ts
+ * const options: RedisStoreOptions = { client, prefix: 'myapp:auth:', timeout: 1000 }
+ * const store = redisStore(options)
+ * ```
+ */
 export interface RedisStoreOptions {
   /**
    * The client commands go through: node-redis or ioredis, told apart by their shape. It stays
@@ -45,8 +70,8 @@ const DEFAULT_TIMEOUT_MS = 2000;
  * instance can be refreshed on any other, and revocations are published to all of them.
  *
  * Works with **node-redis** (`redis` v5+) and **ioredis** (v5+); neither is a dependency of
- * jwtguard, install the one you use. Needs a single Redis server or primary (Sentinel and
- * replicas are fine; Redis Cluster is not supported), Redis 6.2 or later.
+ * jwtguard, install the one you use. Needs a single Redis server or primary: Redis Cluster is
+ * not supported, as the scripts derive some keys from stored values. Tested with Redis 7.
  *
  * Each operation is one Lua script, so it runs whole and alone (two instances refreshing the same
  * token at once cannot both succeed), and every key has a TTL: sessions and their token records

@@ -2,7 +2,15 @@ import { JwtGuardError } from '../errors/jwt-guard-error.js';
 import { MemoryTokenStore } from './internal/memory-token-store.js';
 import type { TokenStore } from './types.js';
 
-/** Options of {@link memoryStore}. */
+/**
+ * Options of {@link memoryStore}.
+ *
+ * @example
+ * ```ts
+ * const options: MemoryStoreOptions = { maxSessions: 10_000 }
+ * const store = memoryStore(options)
+ * ```
+ */
 export interface MemoryStoreOptions {
   /**
    * The most sessions held at once (default 100,000). When full, a new login evicts the oldest

@@ -95,7 +95,7 @@ export class RedisTokenStore implements TokenStore {
     for (let i = 0; i + 1 < subjects.length; i += 2) {
       result.subjects.push(Object.freeze({ sub: String(subjects[i]), before: Number(befores[i / 2]), until: Number(subjects[i + 1]) }));
     }
-    return Object.freeze(result);
+    return Object.freeze({ sessions: Object.freeze(result.sessions), subjects: Object.freeze(result.subjects) });
   }
 
   async subscribe(listener: (event: StoreEvent) => void): Promise<() => Promise<void>> {

@@ -143,8 +143,8 @@ export class MemoryTokenStore implements TokenStore {
   async revocations(now: number): Promise<Revocations> {
     this.#sweepRevocations(now);
     return Object.freeze({
-      sessions: Array.from(this.#revokedSessions, ([sid, until]) => Object.freeze({ sid, until })),
-      subjects: Array.from(this.#revokedSubjects, ([sub, { before, until }]) => Object.freeze({ sub, before, until })),
+      sessions: Object.freeze(Array.from(this.#revokedSessions, ([sid, until]) => Object.freeze({ sid, until }))),
+      subjects: Object.freeze(Array.from(this.#revokedSubjects, ([sub, { before, until }]) => Object.freeze({ sub, before, until }))),
     });
   }
 
