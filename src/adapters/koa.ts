@@ -94,8 +94,9 @@ export function jwtGuard(options: JwtGuardOptions): Middleware {
   };
   // Not async: a cached or fast-path verdict continues without a promise hop.
   return function jwtGuardMiddleware(ctx: Context, next: Next): Promise<void> | void {
-    // originalUrl: the path as the client sent it, even under a mounted sub-app.
-    const request = { method: ctx.method, url: ctx.originalUrl, headers: ctx.headers };
+    // ctx.path: Koa's own parse of the target, what routers after the guard match (under
+    // koa-mount, relative to the mount point). The URL is only read for a query-string token.
+    const request = { method: ctx.method, path: ctx.path, url: ctx.url, headers: ctx.headers };
     const action = guard.action(request);
     if (action === 'pass') return next();
     if (action === 'mint') return mintAfter(ctx, next, guard);

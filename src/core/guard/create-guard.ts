@@ -6,9 +6,16 @@ import type { JwtGuardOptions, JwtGuardPayload } from '../options/types.js';
 import { checkRevocation, verifySync, verifyWith } from '../verify/verify-token.js';
 import { errorResponse, type HttpResponse } from './http-response.js';
 
-/** A request as the adapters describe it to the core. */
+/**
+ * A request as the adapters describe it to the core. `path` is the path the framework routes this
+ * request by, as the framework parsed it: the core never parses a request target itself, so the
+ * guard cannot decide on one path while the router sends the request to another (an absolute-form
+ * target such as `http://x?/api/auth/login` is routed to `/`). `undefined` when the framework
+ * routes the request nowhere (Fastify's 404): such a request is never minted nor public.
+ */
 export interface GuardRequest extends TokenRequest {
   readonly method: string;
+  readonly path: string | undefined;
 }
 
 /** What the guard does with a request: verify its token, mint on the auth path, or let it pass (CORS preflight, `publicPaths`). */
@@ -26,7 +33,11 @@ export type AuthResult =
 export interface Guard {
   /** The validated options. */
   readonly options: NormalizedOptions;
-  /** Decides what to do with a request, from its method, path and headers alone. */
+  /**
+   * Decides what to do with a request, from its method, routed path and headers alone: a CORS
+   * preflight passes (unless `guardPreflight`), `authMethods` on `authPath` mint, `publicPaths`
+   * pass, everything else is verified.
+   */
   action(request: GuardRequest): GuardAction;
   /**
    * Extracts and verifies the token; on failure waits out `delay` first. Never rejects for a bad
@@ -41,23 +52,6 @@ export interface Guard {
   mints(status: number): boolean;
   /** Turns the auth route's status and body into the response to send, or `undefined` to pass it through. */
   mint(status: number, body: MintBody): Promise<HttpResponse | undefined>;
-}
-
-/** Path part of a path-with-query or absolute URL, without query or fragment. */
-function pathnameOf(url: string): string {
-  let start = 0;
-  const scheme = url.indexOf('://');
-  if (scheme !== -1 && scheme < url.indexOf('/')) {
-    const slash = url.indexOf('/', scheme + 3);
-    if (slash === -1) return '/';
-    start = slash;
-  }
-  let end = url.length;
-  const query = url.indexOf('?', start);
-  if (query !== -1) end = query;
-  const hash = url.indexOf('#', start);
-  if (hash !== -1 && hash < end) end = hash;
-  return url.slice(start, end);
 }
 
 function headerPresent(headers: HeadersLike, name: string): boolean {
@@ -80,8 +74,11 @@ function sleep(ms: number): Promise<void> {
  * import { createGuard } from 'jwtguard'
  *
  * const guard = createGuard({ secret, authPath: '/api/auth/login' })
- * const result = await guard.authenticate({ headers: req.headers, url: req.url })
- * if (!result.ok) send(result.response)
+ * const request = { method: req.method, path: routedPath(req), headers: req.headers, url: req.url }
+ * if (guard.action(request) === 'verify') {
+ *   const result = await guard.authenticate(request)
+ *   if (!result.ok) send(result.response)
+ * }
  * ```
  */
 export function createGuard(options: JwtGuardOptions): Guard {
@@ -119,12 +116,15 @@ export function createGuard(options: JwtGuardOptions): Guard {
     options: config,
 
     action(request) {
-      const path = pathnameOf(request.url);
-      if (config.authPath !== undefined && path === config.authPath) return 'mint';
-      if (config.isPublic !== undefined && config.isPublic({ method: request.method, path })) return 'pass';
-      if (!config.guardPreflight && request.method === 'OPTIONS' && headerPresent(request.headers, 'access-control-request-method')) {
+      const { method, path } = request;
+      // A real preflight always carries Origin; OPTIONS with only Access-Control-Request-Method is
+      // a plain request to whatever handles OPTIONS there. A preflight is never minted either.
+      if (!config.guardPreflight && method === 'OPTIONS' && headerPresent(request.headers, 'origin') && headerPresent(request.headers, 'access-control-request-method')) {
         return 'pass';
       }
+      if (path === undefined) return 'verify';
+      if (path === config.authPath && config.authMethods.has(method)) return 'mint';
+      if (config.isPublic !== undefined && config.isPublic({ method, path })) return 'pass';
       return 'verify';
     },
 

@@ -41,6 +41,8 @@ export interface NormalizedOptions {
   readonly kid: string | undefined;
   readonly sources: TokenSources;
   readonly authPath: string | undefined;
+  /** Methods minted on `authPath` (upper case); other methods there are guarded like any route. */
+  readonly authMethods: ReadonlySet<string>;
   readonly delayMs: number;
   readonly expiresInSeconds: number | undefined;
   /** `maxExpiresIn` in whole seconds: no signed token lives longer; `undefined` for no cap. */
@@ -60,6 +62,8 @@ export interface NormalizedOptions {
   readonly cache: VerifiedTokenCache | undefined;
   /** Synchronous node:crypto HMAC verification; `undefined` where the runtime lacks node:crypto or keys are dynamic. */
   readonly fastPath: HmacFastPath | undefined;
+  /** `onWarning`, or the default: where configuration and run-time warnings go. */
+  readonly warn: (message: string) => void;
 }
 
 const normalizedByOptions = new WeakMap<object, NormalizedOptions>();
@@ -143,6 +147,19 @@ function normalizeAuthPath(authPath: unknown): string | undefined {
     throw invalid(`\`authPath\` must be a path starting with "/" and without query or fragment, e.g. "/api/auth/login"; got ${JSON.stringify(authPath)}.`);
   }
   return authPath;
+}
+
+/** An HTTP method token (RFC 9110 §9.1), compared upper-cased. */
+const METHOD_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+function normalizeAuthMethods(authMethods: unknown): ReadonlySet<string> {
+  if (authMethods === undefined) return new Set(['POST']);
+  if (!Array.isArray(authMethods) || authMethods.length === 0 || !authMethods.every((m) => typeof m === 'string' && METHOD_TOKEN.test(m))) {
+    throw invalid(`\`authMethods\` must be a non-empty list of HTTP methods, e.g. ["POST"]; got ${JSON.stringify(authMethods)}.`);
+  }
+  const methods = new Set(authMethods.map((m: string) => m.toUpperCase()));
+  if (methods.has('OPTIONS')) throw invalid('`authMethods` cannot include OPTIONS: a CORS preflight is never minted.');
+  return methods;
 }
 
 function normalizePublicPaths(publicPaths: unknown): ((request: PublicRequest) => boolean) | undefined {
@@ -260,6 +277,7 @@ export function normalizeOptions(options: JwtGuardOptions): NormalizedOptions {
     kid: options.kid,
     sources: Object.freeze({ header: header?.toLowerCase(), cookie, query }),
     authPath,
+    authMethods: normalizeAuthMethods(options.authMethods),
     delayMs: normalizeDelay(options.delay),
     expiresInSeconds: normalizeExpiresIn(options.expiresIn, maxExpiresInSeconds),
     maxExpiresInSeconds,
@@ -276,6 +294,7 @@ export function normalizeOptions(options: JwtGuardOptions): NormalizedOptions {
     // verdict would outlive that, so only tokens verified with configured keys are cached.
     cache: cacheSize > 0 && !keys.dynamic ? new VerifiedTokenCache(cacheSize, claims.stillValid) : undefined,
     fastPath,
+    warn,
   });
   normalizedByOptions.set(options, normalized);
   return normalized;

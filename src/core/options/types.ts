@@ -88,8 +88,14 @@ export interface JwtGuardOptions {
   currentDate?: Date;
 
   // --- guard behaviour --------------------------------------------------------------------------
-  /** Exact path (query string ignored) of the login route whose 2xx JSON answer is turned into a token. */
+  /**
+   * Exact path of the login route whose 2xx JSON answer is turned into a token, compared with the
+   * path the framework routes (Express `req.baseUrl + req.path`, Koa `ctx.path`, Hono
+   * `c.req.path`, on Fastify the path the matched route was registered with).
+   */
   authPath?: string;
+  /** Methods that mint on `authPath`. Default `["POST"]`; any other method there is guarded like every route. */
+  authMethods?: string[];
   /** Delay before any failed-validation answer, as an `ms` string (`"100ms"`) or a number of milliseconds. */
   delay?: string | number;
   /**

@@ -6,23 +6,45 @@ import { hmacToken, STRONG_SECRET } from '../../support/tokens.js';
 describe('createGuard', () => {
   const guard = createGuard({ secret: STRONG_SECRET, authPath: '/api/auth/login' });
 
-  test('action: exact auth path (query ignored) mints; anything else verifies', () => {
-    const req = (url: string, method = 'POST') => guard.action({ method, url, headers: {} });
+  test('action: authMethods (POST) on the exact routed path mint; anything else verifies', () => {
+    const req = (path: string | undefined, method = 'POST') => guard.action({ method, path, url: '/', headers: {} });
     assert.equal(req('/api/auth/login'), 'mint');
-    assert.equal(req('/api/auth/login?next=/x'), 'mint');
-    assert.equal(req('http://host.test/api/auth/login?x'), 'mint');
     assert.equal(req('/api/auth/login/x'), 'verify');
     assert.equal(req('/api/auth/login/'), 'verify');
     assert.equal(req('/api/auth/loginx'), 'verify');
     assert.equal(req('/API/AUTH/LOGIN'), 'verify');
     assert.equal(req('/api/me'), 'verify');
+    assert.equal(req(undefined), 'verify', 'a request the framework routes nowhere is never minted');
+    for (const method of ['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']) assert.equal(req('/api/auth/login', method), 'verify', method);
+    const both = createGuard({ secret: STRONG_SECRET, authPath: '/login', authMethods: ['post', 'PUT'] });
+    assert.equal(both.action({ method: 'PUT', path: '/login', url: '/', headers: {} }), 'mint');
+    assert.equal(both.action({ method: 'GET', path: '/login', url: '/', headers: {} }), 'verify');
   });
 
-  test('action: CORS preflight passes; a bare OPTIONS verifies; guardPreflight verifies both', () => {
-    const preflight = { method: 'OPTIONS', url: '/api/me', headers: { 'access-control-request-method': 'GET' } };
+  test('action: the decision is on the routed path alone, never on the request target', () => {
+    // The framework routed `GET http://x?/api/auth/login` to `/`: the target must not matter.
+    const absolute = { method: 'POST', path: '/', url: 'http://x?/api/auth/login', headers: {} };
+    assert.equal(guard.action(absolute), 'verify');
+    const publicGuard = createGuard({ secret: STRONG_SECRET, publicPaths: ['/health'] });
+    assert.equal(publicGuard.action({ method: 'GET', path: '/', url: 'http://x?/health', headers: {} }), 'verify');
+    assert.equal(publicGuard.action({ method: 'GET', path: '/health', url: 'http://x/health', headers: {} }), 'pass');
+  });
+
+  test('authMethods: unusable values fail at construction', () => {
+    for (const authMethods of [[], ['PO ST'], 'POST', [1], ['OPTIONS']]) {
+      assert.throws(() => createGuard({ secret: STRONG_SECRET, authPath: '/login', authMethods: authMethods as string[] }), (e: unknown) => e instanceof JwtGuardError && e.code === 'invalid_options');
+    }
+  });
+
+  test('action: a CORS preflight (Origin + Access-Control-Request-Method) passes, also on the auth path; without Origin it verifies; guardPreflight verifies it', () => {
+    const preflight = { method: 'OPTIONS', path: '/api/me', url: '/api/me', headers: { origin: 'https://app.test', 'access-control-request-method': 'GET' } };
     assert.equal(guard.action(preflight), 'pass');
-    assert.equal(guard.action({ ...preflight, headers: new Headers({ 'Access-Control-Request-Method': 'GET' }) }), 'pass');
-    assert.equal(guard.action({ ...preflight, headers: {} }), 'verify');
+    assert.equal(guard.action({ ...preflight, path: '/api/auth/login' }), 'pass', 'a preflight to the auth path is never minted');
+    assert.equal(guard.action({ ...preflight, headers: new Headers({ Origin: 'https://app.test', 'Access-Control-Request-Method': 'GET' }) }), 'pass');
+    assert.equal(guard.action({ ...preflight, headers: { 'access-control-request-method': 'GET' } }), 'verify', 'no Origin: not a preflight');
+    assert.equal(guard.action({ ...preflight, headers: new Headers({ 'Access-Control-Request-Method': 'GET' }) }), 'verify');
+    assert.equal(guard.action({ ...preflight, headers: { origin: 'https://app.test' } }), 'verify');
+    assert.equal(guard.action({ ...preflight, method: 'GET' }), 'verify');
     assert.equal(createGuard({ secret: STRONG_SECRET, guardPreflight: true }).action(preflight), 'verify');
   });
 
