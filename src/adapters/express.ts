@@ -28,8 +28,14 @@ type Callback = (error?: Error | null) => void;
  * Buffers what the auth route writes, however it writes it (`res.json`, `res.send`, `res.write` +
  * `res.end`, `pipe`), and hands status and body to the core, which decides whether to mint. A
  * non-2xx answer is decided at its first write and streams through untouched.
+ *
+ * The route's first `end()` completes its answer. While the token is being signed the response
+ * still looks unsent (`headersSent` is false), so a route that answers twice (`res.json(x);
+ * next()` into Express's 404 handler, or a second `end()`) would answer first and the token would
+ * then be written into a finished response: later writes are dropped instead, as Node drops
+ * writes after `end()`, and the guard never throws outside a handler.
  */
-function captureForMint(res: Response, guard: Guard, next: NextFunction): void {
+function captureForMint(res: Response, guard: Guard): void {
   const originalWriteHead = res.writeHead;
   const originalWrite = res.write;
   const originalEnd = res.end;
@@ -52,6 +58,15 @@ function captureForMint(res: Response, guard: Guard, next: NextFunction): void {
     if (chunk === undefined || chunk === null) return;
     if (typeof chunk === 'string') chunks.push(Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8'));
     else if (chunk instanceof Uint8Array) chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+  };
+  let warnedLate = false;
+  const dropLate = (...args: unknown[]): void => {
+    if (!warnedLate) {
+      warnedLate = true;
+      guard.options.warn('jwtguard: the auth route wrote to its response after ending it (e.g. `res.json()` then `next()`); the later write was dropped and the first answer minted.');
+    }
+    const callback = args.filter((arg) => typeof arg === 'function').pop() as Callback | undefined;
+    if (callback !== undefined) queueMicrotask(() => callback());
   };
 
   // writeHead would freeze the headers; record status and headers instead, so they can still be replaced.
@@ -79,18 +94,43 @@ function captureForMint(res: Response, guard: Guard, next: NextFunction): void {
 
   res.end = function end(this: Response, chunk?: unknown, encoding?: unknown, callback?: unknown) {
     if (!decide()) return originalEnd.apply(res, [chunk, encoding, callback] as never);
-    restore();
     if (typeof chunk === 'function') callback = chunk;
     else {
       if (typeof encoding === 'function') callback = encoding;
       collect(chunk, encoding);
     }
-    guard.mint(res.statusCode, Buffer.concat(chunks)).then((response) => {
+    const status = res.statusCode;
+    // The answer is complete: from here on, writes are the route answering twice.
+    res.writeHead = function lateWriteHead() {
+      dropLate();
+      return res;
+    } as Response['writeHead'];
+    res.write = function lateWrite(...args: unknown[]) {
+      dropLate(...args);
+      return true;
+    } as Response['write'];
+    res.end = function lateEnd(...args: unknown[]) {
+      dropLate(...args);
+      return res;
+    } as Response['end'];
+    void guard.mint(status, Buffer.concat(chunks)).then((response) => {
+      restore();
+      // The client went away, or something wrote to the response behind Express's back.
+      if (res.destroyed) return;
+      if (res.headersSent || res.writableEnded) {
+        return guard.options.warn('jwtguard: the auth route\'s response was already sent by something else; no token was minted.');
+      }
       if (response === undefined) return void originalEnd.apply(res, [callback] as never);
-      for (const name of BODY_HEADERS) res.removeHeader(name);
-      res.writeHead(response.status, response.headers);
-      res.end(response.body, callback as Callback);
-    }, next);
+      try {
+        for (const name of BODY_HEADERS) res.removeHeader(name);
+        res.writeHead(response.status, response.headers);
+        res.end(response.body, callback as Callback);
+      } catch (error) {
+        // Never a throw outside a handler (it would take the process down): end this response instead.
+        guard.options.warn(`jwtguard: the minted answer could not be written (${(error as Error).message}); the connection was closed.`);
+        res.destroy();
+      }
+    });
     return res;
   } as Response['end'];
 }
@@ -122,11 +162,13 @@ function finish(guard: Guard, req: Request, res: Response, next: NextFunction, r
 export function jwtGuard(options: JwtGuardOptions): RequestHandler {
   const guard = createGuard(options);
   return function jwtGuardMiddleware(req: Request, res: Response, next: NextFunction): void {
-    const request = { method: req.method, url: req.originalUrl, headers: req.headers };
+    // The path Express routes by (its own parse of the target, under any mount point): the guard
+    // decides on exactly that. originalUrl is only read for a query-string token.
+    const request = { method: req.method, path: req.baseUrl + req.path, url: req.originalUrl, headers: req.headers };
     const action = guard.action(request);
     if (action === 'pass') return next();
     if (action === 'mint') {
-      captureForMint(res, guard, next);
+      captureForMint(res, guard);
       return next();
     }
     const result = guard.authenticate(request);

@@ -76,7 +76,10 @@ async function jwtGuardPlugin(fastify: FastifyInstance, options: JwtGuardOptions
   // onRequest runs before body parsing, so a request without a valid token costs no parsing.
   // Callback-style hooks: a cached or fast-path verdict continues without a promise hop.
   fastify.addHook('onRequest', (request, reply, done) => {
-    const guardRequest = { method: request.method, url: request.url, headers: request.headers };
+    // Fastify has routed the request before onRequest: the guard decides on the path of the route
+    // that will run, as registered (prefix included), not on a parse of its own. No route (404):
+    // no path, so the request is verified like any other.
+    const guardRequest = { method: request.method, path: request.routeOptions.url, url: request.url, headers: request.headers };
     const action = guard.action(guardRequest);
     if (action === 'pass') return done();
     if (action === 'mint') {
@@ -91,9 +94,25 @@ async function jwtGuardPlugin(fastify: FastifyInstance, options: JwtGuardOptions
 
   // Only a guard with an auth path ever mints; without one, no per-request onSend hook.
   if (guard.options.authPath !== undefined) {
+    // Auth-route answers whose token is being signed. A route that sends twice (`reply.send(a);
+    // reply.send(b)`) reaches onSend again before the first answer is written, and both would
+    // then write: the later one is dropped (its hook never completes), the first one is minted.
+    const signing = new WeakSet<FastifyRequest>();
     fastify.addHook('onSend', (request, reply, payload, done) => {
+      if (signing.has(request)) return guard.options.warn('jwtguard: the auth route sent a second answer while its first was being minted; the second was dropped.');
       if (!minting.has(request)) return done(null, payload);
-      mintOnSend(guard, reply, payload).then((minted) => done(null, minted), done);
+      minting.delete(request);
+      signing.add(request);
+      mintOnSend(guard, reply, payload).then(
+        (minted) => {
+          signing.delete(request);
+          done(null, minted);
+        },
+        (error: Error) => {
+          signing.delete(request);
+          done(error);
+        },
+      );
     });
   }
 }

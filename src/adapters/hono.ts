@@ -4,7 +4,7 @@ import type { Context, MiddlewareHandler, Next } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { createGuard, type AuthResult, type Guard } from '../core/guard/create-guard.js';
-import { BODY_HEADERS } from '../core/mint/mint-token-response.js';
+import { BODY_HEADERS, type MintBody } from '../core/mint/mint-token-response.js';
 import type { JwtGuardOptions, JwtGuardPayload } from '../core/options/types.js';
 
 export type { JwtGuardOptions, JwtGuardPayload } from '../core/options/types.js';
@@ -30,13 +30,24 @@ export type JwtGuardEnv = { Variables: { jwtPayload: JwtGuardPayload } };
  */
 async function mintAfterRoute(c: Context<JwtGuardEnv>, guard: Guard): Promise<void> {
   const original = c.res;
-  if (!guard.mints(original.status)) return;
+  // Read once: on node-server, reading a property of a Response that cannot exist (see below) throws.
+  const status = original.status;
+  if (!guard.mints(status)) return;
   // Read a clone so the original stays untouched (and unconsumed) if the core passes it through.
-  const minted = await guard.mint(original.status, await original.clone().arrayBuffer());
+  // An answer that cannot exist as a Response (`c.json(x, 204)`: a body on a null-body status)
+  // throws as soon as it is materialised; the core then refuses it like an empty 2xx body.
+  let body: MintBody = null;
+  let headers = new Headers();
+  try {
+    headers = new Headers(original.headers);
+    body = await original.clone().arrayBuffer();
+  } catch {
+    // left empty: refused below
+  }
+  const minted = await guard.mint(status, body);
   if (minted === undefined) return;
 
   // Keep what the route set (Set-Cookie, X-Login, ...) but nothing that described its old body.
-  const headers = new Headers(original.headers);
   for (const name of BODY_HEADERS) headers.delete(name);
   for (const [name, value] of Object.entries(minted.headers)) headers.set(name, value);
 
@@ -98,8 +109,9 @@ export function jwtGuard(options: JwtGuardOptions): MiddlewareHandler<JwtGuardEn
   const guard = createGuard(options);
   // Not async: a cached or fast-path verdict continues into next() without an extra promise.
   return function jwtGuardMiddleware(c, next) {
-    // The core understands Web Headers and absolute URLs, so the raw request needs no conversion.
-    const request = { method: c.req.method, url: c.req.url, headers: nodeHeaders(c) ?? c.req.raw.headers };
+    // c.req.path is the path Hono's router matched (its own getPath), full even under a sub-path
+    // mount. The core understands Web Headers and absolute URLs, so nothing else needs converting.
+    const request = { method: c.req.method, path: c.req.path, url: c.req.url, headers: nodeHeaders(c) ?? c.req.raw.headers };
     const action = guard.action(request);
     if (action === 'pass') return next();
     if (action === 'mint') return next().then(() => mintAfterRoute(c, guard));
