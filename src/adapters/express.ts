@@ -2,7 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { OutgoingHttpHeaders } from 'node:http';
 import { createGuard, type AuthResult, type Guard } from '../core/guard/create-guard.js';
 import type { HttpResponse } from '../core/guard/http-response.js';
-import { BODY_HEADERS } from '../core/mint/mint-token-response.js';
+import { BODY_HEADERS, MintBodyCollector } from '../core/mint/mint-token-response.js';
 import type { JwtGuardOptions, JwtGuardPayload } from '../core/options/types.js';
 
 declare global {
@@ -39,7 +39,8 @@ function captureForMint(res: Response, guard: Guard): void {
   const originalWriteHead = res.writeHead;
   const originalWrite = res.write;
   const originalEnd = res.end;
-  const chunks: Buffer[] = [];
+  // Keeps at most mintBodyLimit bytes, however much the route writes.
+  const body = new MintBodyCollector(guard.options.mintBodyLimit);
   let capturing: boolean | undefined;
 
   const restore = (): void => {
@@ -53,11 +54,6 @@ function captureForMint(res: Response, guard: Guard): void {
       if (!capturing) restore();
     }
     return capturing;
-  };
-  const collect = (chunk: unknown, encoding: unknown): void => {
-    if (chunk === undefined || chunk === null) return;
-    if (typeof chunk === 'string') chunks.push(Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8'));
-    else if (chunk instanceof Uint8Array) chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
   };
   let warnedLate = false;
   const dropLate = (...args: unknown[]): void => {
@@ -86,7 +82,7 @@ function captureForMint(res: Response, guard: Guard): void {
 
   res.write = function write(this: Response, chunk: unknown, encoding?: unknown, callback?: unknown) {
     if (!decide()) return originalWrite.apply(res, [chunk, encoding, callback] as never);
-    collect(chunk, encoding);
+    body.push(chunk, encoding);
     const cb = typeof encoding === 'function' ? encoding : callback;
     if (typeof cb === 'function') queueMicrotask(() => (cb as Callback)());
     return true;
@@ -97,7 +93,7 @@ function captureForMint(res: Response, guard: Guard): void {
     if (typeof chunk === 'function') callback = chunk;
     else {
       if (typeof encoding === 'function') callback = encoding;
-      collect(chunk, encoding);
+      body.push(chunk, encoding);
     }
     const status = res.statusCode;
     // The answer is complete: from here on, writes are the route answering twice.
@@ -113,7 +109,9 @@ function captureForMint(res: Response, guard: Guard): void {
       dropLate(...args);
       return res;
     } as Response['end'];
-    void guard.mint(status, Buffer.concat(chunks)).then((response) => {
+    // Read now: a compression middleware after the guard sets it only as it writes.
+    const contentEncoding = res.getHeader('content-encoding');
+    void guard.mint(status, body, { contentEncoding }).then((response) => {
       restore();
       // The client went away, or something wrote to the response behind Express's back.
       if (res.destroyed) return;

@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import fp from 'fastify-plugin';
-import { buffer } from 'node:stream/consumers';
 import { createGuard, type AuthResult, type Guard } from '../core/guard/create-guard.js';
 import { BODY_HEADERS, type MintBody } from '../core/mint/mint-token-response.js';
 import type { JwtGuardOptions, JwtGuardPayload } from '../core/options/types.js';
@@ -18,12 +17,6 @@ function isResponse(payload: unknown): payload is Response {
   return typeof payload === 'object' && payload !== null && Object.prototype.toString.call(payload) === '[object Response]';
 }
 
-function isStream(payload: unknown): payload is AsyncIterable<unknown> {
-  if (typeof payload !== 'object' || payload === null) return false;
-  const candidate = payload as { pipe?: unknown; getReader?: unknown };
-  return typeof candidate.pipe === 'function' || typeof candidate.getReader === 'function';
-}
-
 /**
  * Hands the auth route's status and body to the core and, when it mints, swaps the route's answer
  * for the token response. Whatever Fastify serialised or was given (string, Buffer, Node or web
@@ -37,16 +30,11 @@ async function mintOnSend(guard: Guard, reply: FastifyReply, payload: unknown): 
     for (const [name, value] of payload.headers) reply.header(name, value);
     payload = payload.body;
   }
-  let body: MintBody;
-  if (isStream(payload)) {
-    // Only a 2xx answer can be minted: leave any other stream streaming instead of buffering it.
-    if (!guard.mints(reply.statusCode)) return payload;
-    body = await buffer(payload); // node:stream/consumers reads Node and web streams, string or byte chunks
-  } else {
-    body = payload as MintBody;
-  }
-  const response = await guard.mint(reply.statusCode, body);
-  if (response === undefined) return body;
+  // Only a 2xx answer is minted: any other (stream or not) is passed on unread.
+  if (!guard.mints(reply.statusCode)) return payload;
+  // Streams are read by the core, no further than mintBodyLimit.
+  const response = await guard.mint(reply.statusCode, payload as MintBody, { contentEncoding: reply.getHeader('content-encoding') });
+  if (response === undefined) return payload;
   for (const name of BODY_HEADERS) reply.removeHeader(name);
   reply.code(response.status).headers({ ...response.headers });
   return response.body;

@@ -26,25 +26,25 @@ export type JwtGuardEnv = { Variables: { jwtPayload: JwtGuardPayload } };
 
 /**
  * Lets the auth route answer however it likes (`c.json`, a string, a stream, ...), then hands its
- * status and body to the core, which decides whether to mint. A pass-through leaves `c.res` as is.
+ * status and body to the core, which decides whether to mint. A non-2xx answer is left as it is.
  */
 async function mintAfterRoute(c: Context<JwtGuardEnv>, guard: Guard): Promise<void> {
   const original = c.res;
   // Read once: on node-server, reading a property of a Response that cannot exist (see below) throws.
   const status = original.status;
   if (!guard.mints(status)) return;
-  // Read a clone so the original stays untouched (and unconsumed) if the core passes it through.
-  // An answer that cannot exist as a Response (`c.json(x, 204)`: a body on a null-body status)
-  // throws as soon as it is materialised; the core then refuses it like an empty 2xx body.
+  // The core reads the body (no further than mintBodyLimit). An answer that cannot exist as a
+  // Response (`c.json(x, 204)`: a body on a null-body status) throws as soon as node-server
+  // materialises it; the core then refuses it like an empty 2xx body.
   let body: MintBody = null;
   let headers = new Headers();
   try {
     headers = new Headers(original.headers);
-    body = await original.clone().arrayBuffer();
+    body = original.body;
   } catch {
     // left empty: refused below
   }
-  const minted = await guard.mint(status, body);
+  const minted = await guard.mint(status, body, { contentEncoding: headers.get('content-encoding') });
   if (minted === undefined) return;
 
   // Keep what the route set (Set-Cookie, X-Login, ...) but nothing that described its old body.

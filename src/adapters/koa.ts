@@ -1,6 +1,5 @@
 import type { Context, Middleware, Next } from 'koa';
 import { Readable, Stream } from 'node:stream';
-import { buffer } from 'node:stream/consumers';
 import { createGuard, type AuthResult, type Guard } from '../core/guard/create-guard.js';
 import type { HttpResponse } from '../core/guard/http-response.js';
 import { BODY_HEADERS, type MintBody } from '../core/mint/mint-token-response.js';
@@ -31,19 +30,15 @@ function isNodeStream(body: unknown): boolean {
 }
 
 /**
- * Reads whatever the route put in `ctx.body` into something the core accepts. Streams, Blobs and
- * (Koa 3) web `ReadableStream`s / `Response`s are only piped by Koa after every middleware has
- * returned, so they are still unread here and are read in full; anything else (object, string,
- * Buffer, null) is handed over as it is.
+ * What the route put in `ctx.body`, in a form the core reads: streams, Blobs and (Koa 3) web
+ * `ReadableStream`s / `Response`s are only piped by Koa after every middleware has returned, so
+ * they are still unread here and the core reads them (no further than mintBodyLimit). Only an
+ * old-style Node stream without an async iterator needs wrapping.
  */
-async function readBody(body: unknown): Promise<MintBody> {
-  if (isNodeStream(body)) {
-    const stream = body as NodeJS.ReadableStream;
-    // Old-style streams (no async iterator) are wrapped so they can be read the same way.
-    return buffer(typeof stream[Symbol.asyncIterator] === 'function' ? stream : new Readable().wrap(stream));
+function mintBody(body: unknown): MintBody {
+  if (isNodeStream(body) && typeof (body as Partial<AsyncIterable<unknown>>)[Symbol.asyncIterator] !== 'function') {
+    return new Readable().wrap(body as NodeJS.ReadableStream);
   }
-  if (body instanceof ReadableStream) return buffer(body);
-  if (body instanceof Blob || body instanceof Response) return new Uint8Array(await body.arrayBuffer());
   return body as MintBody;
 }
 
@@ -52,7 +47,7 @@ async function mintAfter(ctx: Context, next: Next, guard: Guard): Promise<void> 
   await next();
   // The route bypassed Koa (`ctx.respond = false`, or wrote to `ctx.res` itself): nothing left to translate.
   if (ctx.respond === false || ctx.headerSent || !guard.mints(ctx.status)) return;
-  const response = await guard.mint(ctx.status, await readBody(ctx.body));
+  const response = await guard.mint(ctx.status, mintBody(ctx.body), { contentEncoding: ctx.response.get('Content-Encoding') });
   if (response !== undefined) send(ctx, response);
 }
 

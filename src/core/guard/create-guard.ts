@@ -1,6 +1,6 @@
 import { JwtGuardError } from '../errors/jwt-guard-error.js';
 import { extractWith, type HeadersLike, type TokenRequest } from '../extract/extract-token.js';
-import { mintsStatus, mintTokenResponse, type MintBody } from '../mint/mint-token-response.js';
+import { mintsStatus, mintTokenResponse, type MintBody, type MintContext } from '../mint/mint-token-response.js';
 import { normalizeOptions, type NormalizedOptions } from '../options/normalize-options.js';
 import type { JwtGuardOptions, JwtGuardPayload } from '../options/types.js';
 import { checkRevocation, verifySync, verifyWith } from '../verify/verify-token.js';
@@ -50,8 +50,12 @@ export interface Guard {
    * reading the body, so a non-2xx answer streams through without being buffered.
    */
   mints(status: number): boolean;
-  /** Turns the auth route's status and body into the response to send, or `undefined` to pass it through. */
-  mint(status: number, body: MintBody): Promise<HttpResponse | undefined>;
+  /**
+   * Turns the auth route's status and body into the response to send, or `undefined` to pass it
+   * through. A stream body is read here, no further than `mintBodyLimit`; `context` carries the
+   * answer's `Content-Encoding` (a compression middleware after the guard). Never rejects.
+   */
+  mint(status: number, body: MintBody, context?: MintContext): Promise<HttpResponse | undefined>;
 }
 
 function headerPresent(headers: HeadersLike, name: string): boolean {
@@ -143,8 +147,8 @@ export function createGuard(options: JwtGuardOptions): Guard {
 
     mints: mintsStatus,
 
-    mint(status, body) {
-      return mintTokenResponse(status, body, config);
+    mint(status, body, context) {
+      return mintTokenResponse(status, body, config, context);
     },
   };
 }
