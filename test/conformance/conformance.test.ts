@@ -1,7 +1,13 @@
+import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ADAPTERS } from './adapters.js';
 import type { RunningServer } from './harness.js';
 import { PRESETS, SCENARIOS, type PresetName } from './scenarios.js';
+
+// A guard must never throw outside a handler: a rejection nobody handles fails the scenario it
+// happened in (the test runner alone only logs it).
+const unhandled: unknown[] = [];
+process.on('unhandledRejection', (reason) => void unhandled.push(reason));
 
 for (const adapter of ADAPTERS) {
   describe(`conformance: ${adapter.name}`, () => {
@@ -15,7 +21,12 @@ for (const adapter of ADAPTERS) {
         });
         after(() => server.close());
         for (const scenario of scenarios) {
-          test(scenario.name, () => scenario.run({ url: server.url, options: PRESETS[preset] }));
+          test(scenario.name, async () => {
+            await scenario.run({ url: server.url, options: PRESETS[preset] });
+            // Let a late rejection of this scenario's requests surface before judging.
+            await new Promise((resolve) => setImmediate(resolve));
+            assert.deepEqual(unhandled.splice(0), [], 'unhandled rejections');
+          });
         }
       });
     }

@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import type { JwtGuardOptions } from '../../src/index.js';
 
@@ -11,6 +12,7 @@ import type { JwtGuardOptions } from '../../src/index.js';
  * - `GET /api/me` answers 200 `{ user: <payload the adapter exposes> }`.
  * - `GET /api/auth/login/x` answers 200 `{ ok: true }` (it is not the auth path, so it is guarded).
  * - `GET /api/boom` throws `new Error('boom')`.
+ * - `OPTIONS /api/auth/login` is a CORS handler after the guard: 204 with `Access-Control-Allow-Origin: *`.
  *
  * Routes for the request-target tests (request-targets.test.ts), whose answers name the handler
  * that ran, in a JSON body `{ handler }` and in the {@link HANDLER_HEADER} header (HEAD answers
@@ -77,8 +79,36 @@ export const LOGIN_USER = Object.freeze({ userId: 123, role: 'admin' });
  * - `array`: 200 JSON `[1,2,3]`.
  * - `empty`: 200 with an empty body.
  * - `broken`: 200 `application/json` with the body `{"userId":`.
+ * - `twice`: answers twice, the framework's way. Express: `res.json({ userId: 'second' })` after
+ *   `res.json(LOGIN_USER)` then `next()` into the 405 route; Fastify: `reply.send(LOGIN_USER)`
+ *   then `reply.send({ userId: 'second' })`; Koa and Hono, where the last answer wins: a first
+ *   `{ userId: 'second' }` replaced by `LOGIN_USER`. The minted payload is always `LOGIN_USER`.
+ * - `nocontent`: status 204 given `LOGIN_USER` as a body anyway.
+ * - `big`: `{ ...LOGIN_USER, pad: 'x' * size }` (query `size`), the idiomatic JSON answer.
+ * - `bigstream`: the same JSON as a stream of 16 KiB chunks.
+ * - `encoded`: `LOGIN_USER` compressed with query `coding` (`gzip`, `deflate`, `br`) and sent with
+ *   that `Content-Encoding`, as a compression middleware after the guard would.
  */
-export type LoginMode = 'json' | 'string' | 'buffer' | 'chunked' | 'stream' | 'created' | 'exp' | 'headers' | 'text' | 'array' | 'empty' | 'broken';
+export type LoginMode =
+  | 'json' | 'string' | 'buffer' | 'chunked' | 'stream' | 'created' | 'exp' | 'headers' | 'text' | 'array' | 'empty' | 'broken'
+  | 'twice' | 'nocontent' | 'big' | 'bigstream' | 'encoded';
+
+/** The second answer of mode `twice`, which must never be minted. */
+export const SECOND_ANSWER = Object.freeze({ userId: 'second' });
+
+/** The JSON of a login answer cut into 16 KiB pieces, for the streaming modes. */
+export function chunksOf(json: string, size = 16_384): string[] {
+  const parts: string[] = [];
+  for (let i = 0; i < json.length; i += size) parts.push(json.slice(i, i + size));
+  return parts;
+}
+
+/** Mode `encoded`: the JSON compressed as the query's `coding` asks, and that coding's header value. */
+export function encodedLogin(json: string, query: URLSearchParams): { coding: string; bytes: Buffer } {
+  const coding = query.get('coding') ?? 'gzip';
+  const bytes = coding === 'br' ? brotliCompressSync(json) : coding === 'deflate' ? deflateSync(json) : gzipSync(json);
+  return { coding, bytes };
+}
 
 export function isValidLogin(body: unknown): boolean {
   const b = body as { username?: unknown; password?: unknown } | null;
@@ -89,5 +119,6 @@ export function isValidLogin(body: unknown): boolean {
 export function loginBody(mode: string, query: URLSearchParams): unknown {
   if (mode === 'exp') return { ...LOGIN_USER, exp: Number(query.get('exp')) };
   if (mode === 'array') return [1, 2, 3];
+  if (mode === 'big' || mode === 'bigstream') return { ...LOGIN_USER, pad: 'x'.repeat(Number(query.get('size'))) };
   return LOGIN_USER;
 }

@@ -49,6 +49,8 @@ export const PRESETS = {
   forward: { secret: STRONG_SECRET, forwardErrors: true, isRevoked: revocationVerdict },
   /** With a delay every failure settles asynchronously: the adapters' promise path. */
   forwardDelayed: { secret: STRONG_SECRET, forwardErrors: true, delay: '60ms' },
+  /** Minted lifetimes capped at one hour, whatever `exp` the login route answers. */
+  capped: { secret: STRONG_SECRET, authPath: '/api/auth/login', maxExpiresIn: '1h' },
 } satisfies Record<string, JwtGuardOptions>;
 
 export type PresetName = keyof typeof PRESETS;
@@ -322,6 +324,101 @@ export const SCENARIOS: readonly Scenario[] = [
   refusedMintScenario('array'),
   refusedMintScenario('empty'),
   refusedMintScenario('broken'),
+  {
+    name: 'mint: a login route that answers twice → a token for its answer (never the other), and the server stays up',
+    preset: 'seed',
+    async run(ctx) {
+      const token = await expectToken(await login(ctx, 'twice'));
+      assert.equal(decodePayload(token).userId, LOGIN_USER.userId);
+      await expectMe(await getWith(ctx, '/api/me', token), LOGIN_USER);
+      await expectToken(await login(ctx, 'twice'));
+    },
+  },
+  {
+    name: 'mint: a 204 answer given a body → 500 mint_body_invalid as JSON, and the server stays up',
+    preset: 'seed',
+    async run(ctx) {
+      await expectMintRefused(await login(ctx, 'nocontent'));
+      await expectToken(await login(ctx));
+    },
+  },
+  {
+    name: 'mint: only POST mints; GET on the auth path is guarded (401 without a token; with one, the route answers and nothing is minted)',
+    preset: 'seed',
+    async run(ctx) {
+      await expectUnauthorized(await get(ctx, '/api/auth/login'), 'token_missing');
+      const response = await get(ctx, '/api/auth/login', { authorization: `Bearer ${await validSeedToken()}` });
+      const text = await response.text();
+      assert.equal(response.status, 405, text);
+      assert.doesNotMatch(text, /"token"/);
+    },
+  },
+  {
+    name: 'preflight: OPTIONS with Access-Control-Request-Method but no Origin is not a preflight and is guarded',
+    preset: 'seed',
+    async run(ctx) {
+      for (const path of ['/api/me', '/api/auth/login']) {
+        await expectUnauthorized(await fetch(`${ctx.url}${path}`, { method: 'OPTIONS', headers: { 'access-control-request-method': 'POST' } }), 'token_missing');
+      }
+    },
+  },
+  {
+    name: 'preflight: a preflight to the login path reaches the CORS handler (204) and is never minted',
+    preset: 'seed',
+    async run(ctx) {
+      const response = await fetch(`${ctx.url}/api/auth/login`, { method: 'OPTIONS', headers: { origin: 'http://app.test', 'access-control-request-method': 'POST' } });
+      assert.equal(await response.text(), '');
+      assert.equal(response.status, 204);
+      assert.equal(response.headers.get('access-control-allow-origin'), '*');
+    },
+  },
+  {
+    name: 'mint limits: a login answer over mintBodyLimit (64 KiB), as JSON or as a stream → 500 mint_body_invalid naming the option',
+    preset: 'seed',
+    async run(ctx) {
+      for (const mode of ['big', 'bigstream'] as const) {
+        const response = await login(ctx, mode, CREDENTIALS, '&size=1000000');
+        const text = await response.text();
+        assert.equal(response.status, 500, `${mode}: ${text.slice(0, 200)}`);
+        assert.equal(JSON.parse(text).error, 'mint_body_invalid');
+        assert.match(JSON.parse(text).message, /mintBodyLimit/);
+      }
+      for (const mode of ['big', 'bigstream'] as const) await expectToken(await login(ctx, mode, CREDENTIALS, '&size=1000'));
+    },
+  },
+  {
+    name: 'mint limits: a login answer whose token would be longer than maxTokenLength → 500 mint_body_invalid, never an unusable token',
+    preset: 'seed',
+    async run(ctx) {
+      const response = await login(ctx, 'big', CREDENTIALS, '&size=10000');
+      const text = await response.text();
+      assert.equal(response.status, 500, text.slice(0, 200));
+      assert.equal(JSON.parse(text).error, 'mint_body_invalid');
+      assert.match(JSON.parse(text).message, /maxTokenLength/);
+    },
+  },
+  ...(['gzip', 'deflate', 'br'] as const).map(
+    (coding): Scenario => ({
+      name: `mint: a ${coding}-encoded login answer (a compression middleware after the guard) is decoded and minted; the token answer is not encoded`,
+      preset: 'seed',
+      async run(ctx) {
+        const response = await login(ctx, 'encoded', CREDENTIALS, `&coding=${coding}`);
+        assert.equal(response.headers.get('content-encoding'), null);
+        const token = await expectToken(response);
+        assert.equal(decodePayload(token).userId, LOGIN_USER.userId);
+      },
+    }),
+  ),
+  {
+    name: 'maxExpiresIn: an exp the login route sets beyond it is clamped to iat + maxExpiresIn; a nearer one is kept',
+    preset: 'capped',
+    async run(ctx) {
+      const far = decodePayload(await expectToken(await login(ctx, 'exp', CREDENTIALS, `&exp=${now() + 10 * 365 * 86400}`)));
+      assert.equal(far.exp, (far.iat as number) + 3600);
+      const near = now() + 600;
+      assert.equal(decodePayload(await expectToken(await login(ctx, 'exp', CREDENTIALS, `&exp=${near}`))).exp, near);
+    },
+  },
   {
     name: 'guard: no token → 401 token_missing with a bare Bearer challenge; the route never runs',
     preset: 'seed',

@@ -2,7 +2,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import express4 from 'express4';
 import { Readable } from 'node:stream';
 import { jwtGuard } from '../../../src/adapters/express.js';
-import { HANDLER_HEADER, isValidLogin, listening, loginBody, UNROUTED_METHOD_PATHS, type AdapterHarness, type HandledError } from '../harness.js';
+import { chunksOf, encodedLogin, HANDLER_HEADER, isValidLogin, listening, LOGIN_USER, loginBody, UNROUTED_METHOD_PATHS, type AdapterHarness, type HandledError } from '../harness.js';
 
 /** The harness app on a given express(), so the same app runs on Express 5 and Express 4. */
 export function createExpressHarness(name: string, createApp: typeof express): AdapterHarness {
@@ -11,7 +11,7 @@ export function createExpressHarness(name: string, createApp: typeof express): A
   async start(options) {
     const app = createApp();
     app.use(jwtGuard(options));
-    app.post('/api/auth/login', createApp.json(), (req: Request, res: Response) => {
+    app.post('/api/auth/login', createApp.json(), (req: Request, res: Response, next: NextFunction) => {
       if (!isValidLogin(req.body)) return void res.status(401).json({ error: 'invalid_credentials' });
       const query = new URLSearchParams(req.originalUrl.split('?')[1] ?? '');
       const mode = query.get('mode') ?? 'json';
@@ -39,6 +39,19 @@ export function createExpressHarness(name: string, createApp: typeof express): A
           return void res.status(200).end();
         case 'broken':
           return void res.type('application/json').send('{"userId":');
+        case 'twice':
+          // The 405 route on this path answers again (SECOND_ANSWER's role).
+          res.json(LOGIN_USER);
+          return next();
+        case 'nocontent':
+          return void res.status(204).json(LOGIN_USER);
+        case 'bigstream':
+          res.setHeader('content-type', 'application/json');
+          return void Readable.from(chunksOf(json)).pipe(res);
+        case 'encoded': {
+          const { coding, bytes } = encodedLogin(json, query);
+          return void res.set({ 'content-type': 'application/json', 'content-encoding': coding }).send(bytes);
+        }
         default:
           return void res.json(loginBody(mode, query));
       }
@@ -51,6 +64,7 @@ export function createExpressHarness(name: string, createApp: typeof express): A
     // Request-target routes (see harness.ts): each answer names its handler, in the body and in X-Handler.
     app.get('/api/health', (_req: Request, res: Response) => void res.set(HANDLER_HEADER, 'health').json({ handler: 'health' }));
     app.all('/', (_req: Request, res: Response) => void res.set(HANDLER_HEADER, 'root').json({ handler: 'root' }));
+    app.options('/api/auth/login', (_req: Request, res: Response) => void res.set('access-control-allow-origin', '*').status(204).end());
     for (const path of UNROUTED_METHOD_PATHS) {
       app.all(path, (_req: Request, res: Response) => void res.set(HANDLER_HEADER, 'method-not-allowed').status(405).json({ error: 'method_not_allowed' }));
     }

@@ -2,7 +2,7 @@ import Fastify from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { jwtGuard } from '../../../src/adapters/fastify.js';
-import { HANDLER_HEADER, isValidLogin, loginBody, UNROUTED_METHOD_PATHS, type AdapterHarness, type HandledError } from '../harness.js';
+import { chunksOf, encodedLogin, HANDLER_HEADER, isValidLogin, LOGIN_USER, loginBody, SECOND_ANSWER, UNROUTED_METHOD_PATHS, type AdapterHarness, type HandledError } from '../harness.js';
 
 /** The methods the 405 routes cover (those the request-target tests send, and PATCH). */
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH'] as const;
@@ -38,6 +38,17 @@ export const fastifyHarness: AdapterHarness = {
           return reply.code(200).send();
         case 'broken':
           return reply.type('application/json').send('{"userId":');
+        case 'twice':
+          void reply.send(LOGIN_USER);
+          return reply.send(SECOND_ANSWER);
+        case 'nocontent':
+          return reply.code(204).send(LOGIN_USER);
+        case 'bigstream':
+          return reply.type('application/json').send(Readable.from(chunksOf(json)));
+        case 'encoded': {
+          const { coding, bytes } = encodedLogin(json, query);
+          return reply.headers({ 'content-type': 'application/json', 'content-encoding': coding }).send(bytes);
+        }
         default:
           return loginBody(mode, query);
       }
@@ -50,6 +61,7 @@ export const fastifyHarness: AdapterHarness = {
     // Request-target routes (see harness.ts): each answer names its handler, in the body and in X-Handler.
     app.get('/api/health', async (_request, reply) => reply.header(HANDLER_HEADER, 'health').send({ handler: 'health' }));
     app.all('/', async (_request, reply) => reply.header(HANDLER_HEADER, 'root').send({ handler: 'root' }));
+    app.options('/api/auth/login', async (_request, reply) => reply.header('access-control-allow-origin', '*').code(204).send());
     for (const url of UNROUTED_METHOD_PATHS) {
       const method = METHODS.filter((m) => !app.hasRoute({ method: m, url }));
       app.route({ method, url, handler: async (_request, reply) => reply.header(HANDLER_HEADER, 'method-not-allowed').code(405).send({ error: 'method_not_allowed' }) });

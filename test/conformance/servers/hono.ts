@@ -4,7 +4,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AddressInfo } from 'node:net';
 import { jwtGuard, type JwtGuardEnv } from '../../../src/adapters/hono.js';
-import { HANDLER_HEADER, isValidLogin, loginBody, UNROUTED_METHOD_PATHS, type AdapterHarness, type HandledError } from '../harness.js';
+import { chunksOf, encodedLogin, HANDLER_HEADER, isValidLogin, LOGIN_USER, loginBody, SECOND_ANSWER, UNROUTED_METHOD_PATHS, type AdapterHarness, type HandledError } from '../harness.js';
 
 const encoder = new TextEncoder();
 
@@ -51,6 +51,18 @@ async function login(c: Context<JwtGuardEnv>): Promise<Response> {
       return c.body(null, 200);
     case 'broken':
       return c.body('{"userId":', 200, JSON_TYPE);
+    case 'twice':
+      // Hono's answer is the Response the handler returns.
+      void c.json(SECOND_ANSWER);
+      return c.json(LOGIN_USER);
+    case 'nocontent':
+      return c.json(LOGIN_USER, 204 as ContentfulStatusCode);
+    case 'bigstream':
+      return c.body(streamOf(chunksOf(json)), 200, JSON_TYPE);
+    case 'encoded': {
+      const { coding, bytes } = encodedLogin(json, query);
+      return c.body(new Uint8Array(bytes), 200, { ...JSON_TYPE, 'content-encoding': coding });
+    }
     default:
       return c.json(loginBody(mode, query));
   }
@@ -70,6 +82,7 @@ export const honoHarness: AdapterHarness = {
     // Request-target routes (see harness.ts): each answer names its handler, in the body and in X-Handler.
     app.get('/api/health', (c) => c.json({ handler: 'health' }, 200, { [HANDLER_HEADER]: 'health' }));
     app.all('/', (c) => c.json({ handler: 'root' }, 200, { [HANDLER_HEADER]: 'root' }));
+    app.options('/api/auth/login', (c) => c.body(null, 204, { 'access-control-allow-origin': '*' }));
     for (const path of UNROUTED_METHOD_PATHS) app.all(path, (c) => c.json({ error: 'method_not_allowed' }, 405, { [HANDLER_HEADER]: 'method-not-allowed' }));
     app.all('*', (c) => c.json({ handler: 'catchall' }, 200, { [HANDLER_HEADER]: 'catchall' }));
     // Reveals what reached it. A forwarded failure is an HTTPException carrying the ready response

@@ -3,7 +3,7 @@ import Koa, { type Context, type Next } from 'koa';
 import { Readable } from 'node:stream';
 import { jwtGuard } from '../../../src/adapters/koa.js';
 import type { JwtGuardOptions } from '../../../src/index.js';
-import { HANDLER_HEADER, isValidLogin, listening, loginBody, UNROUTED_METHOD_PATHS, type AdapterHarness, type HandledError, type RunningServer } from '../harness.js';
+import { chunksOf, encodedLogin, HANDLER_HEADER, isValidLogin, listening, LOGIN_USER, loginBody, SECOND_ANSWER, UNROUTED_METHOD_PATHS, type AdapterHarness, type HandledError, type RunningServer } from '../harness.js';
 
 /** The JSON request body, read from the Node stream (no body-parser); `null` when it is not JSON. */
 async function readJson(ctx: Context): Promise<unknown> {
@@ -63,6 +63,25 @@ async function login(ctx: Context): Promise<void> {
       ctx.type = 'application/json';
       ctx.body = '{"userId":';
       return;
+    case 'twice':
+      // Koa's answer is the last body set.
+      ctx.body = SECOND_ANSWER;
+      ctx.body = LOGIN_USER;
+      return;
+    case 'nocontent':
+      ctx.status = 204;
+      ctx.body = LOGIN_USER;
+      return;
+    case 'bigstream':
+      ctx.type = 'application/json';
+      ctx.body = Readable.from(chunksOf(json));
+      return;
+    case 'encoded': {
+      const { coding, bytes } = encodedLogin(json, query);
+      ctx.body = bytes;
+      ctx.set({ 'content-type': 'application/json', 'content-encoding': coding });
+      return;
+    }
     default:
       ctx.body = loginBody(mode, query);
   }
@@ -85,7 +104,10 @@ async function routes(ctx: Context): Promise<void> {
   // Request-target routes; HEAD runs the GET route, as in Express, Fastify and Hono.
   else if (route === 'GET /api/health' || route === 'HEAD /api/health') named(ctx, 'health', 200, { handler: 'health' });
   else if (ctx.path === '/') named(ctx, 'root', 200, { handler: 'root' });
-  else if (UNROUTED_METHOD_PATHS.includes(ctx.path)) named(ctx, 'method-not-allowed', 405, { error: 'method_not_allowed' });
+  else if (route === 'OPTIONS /api/auth/login') {
+    ctx.set('access-control-allow-origin', '*');
+    ctx.status = 204;
+  } else if (UNROUTED_METHOD_PATHS.includes(ctx.path)) named(ctx, 'method-not-allowed', 405, { error: 'method_not_allowed' });
   else named(ctx, 'catchall', 200, { handler: 'catchall' });
 }
 
