@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
+import { compress } from 'hono/compress';
 import { HTTPException } from 'hono/http-exception';
 import { jwtGuard, type JwtGuardEnv } from '../../src/adapters/hono.js';
 import defaultExport from '../../src/adapters/hono.js';
@@ -319,5 +320,24 @@ describe('hono adapter: credentialsRequired, publicPaths, isRevoked, forwardErro
     assert.equal(calls.length, 1);
     assert.equal(calls[0]?.[0].sub, 'alice');
     assert.equal(calls[0]?.[1], token);
+  });
+
+  test('compress() mounted after the guard: the gzip login answer is decoded and minted, the token answer is not compressed', async () => {
+    const app = new Hono<JwtGuardEnv>();
+    app.use('*', jwtGuard(OPTIONS));
+    app.use('*', compress({ threshold: 0 }));
+    app.post('/api/auth/login', (c) => c.json({ ...USER, bio: 'x'.repeat(4000) }));
+
+    const control = new Hono();
+    control.use('*', compress({ threshold: 0 }));
+    control.post('/api/auth/login', (c) => c.json(USER));
+    const compressed = await control.request('/api/auth/login', { method: 'POST', headers: { 'accept-encoding': 'gzip' } });
+    assert.equal(compressed.headers.get('content-encoding'), 'gzip', 'without the guard the answer is compressed');
+
+    const response = await app.request('/api/auth/login', { method: 'POST', headers: { 'accept-encoding': 'gzip' } });
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('content-encoding'), null);
+    const { token } = (await response.json()) as { token: string };
+    assert.equal(decodePayload(token).bio, 'x'.repeat(4000));
   });
 });
