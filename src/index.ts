@@ -10,7 +10,7 @@ export { normalizeOptions, type NormalizedOptions, type TokenSources } from './c
 export { extractToken, type HeadersLike, type TokenRequest } from './core/extract/extract-token.js';
 export { verifyToken } from './core/verify/verify-token.js';
 export { signToken } from './core/sign/sign-token.js';
-export type { MintBody } from './core/mint/mint-token-response.js';
+export { MintBodyCollector, type ContentEncodingHeader, type MintBody, type MintContext, type MintStream } from './core/mint/mint-token-response.js';
 export { errorResponse, type HttpResponse } from './core/guard/http-response.js';
 export { createGuard, type AuthResult, type Guard, type GuardAction, type GuardRequest } from './core/guard/create-guard.js';
 export type { RefreshLookup, RefreshRecord, Revocations, RotateInput, RotateResult, SessionRecord, StoreEvent, TokenStore } from './core/sessions/types.js';
