@@ -3,8 +3,20 @@ import { JwtGuardError } from '../errors/jwt-guard-error.js';
 import { normalizeOptions, type NormalizedOptions } from '../options/normalize-options.js';
 import type { JwtGuardOptions } from '../options/types.js';
 
-/** @internal The form of {@link signToken} that works from normalised options. */
-export async function signWith(payload: JWTPayload, config: NormalizedOptions): Promise<string> {
+/**
+ * @internal Times fixed by the caller instead of read from the clock: sessions mint access tokens
+ * whose `exp` also depends on their session's end, and whose `iat` must come from the same
+ * (injectable) clock as the session.
+ */
+export interface SignTimes {
+  /** `iat`, seconds since the epoch. */
+  readonly iat: number;
+  /** `exp`, seconds since the epoch; replaces any `exp` in the payload, still capped by `maxExpiresIn`. */
+  readonly exp: number;
+}
+
+/** @internal The form of {@link signToken} that works from normalised options; `times` fixes `iat` and `exp`. */
+export async function signWith(payload: JWTPayload, config: NormalizedOptions, times?: SignTimes): Promise<string> {
   const alg = config.algorithm;
   if (alg === undefined) {
     throw new JwtGuardError('invalid_options', 'jwtguard: signing needs a key that can sign: `secret` for HS*, `privateKey` for RS/PS/ES/EdDSA.');
@@ -15,9 +27,10 @@ export async function signWith(payload: JWTPayload, config: NormalizedOptions): 
   if (payload.exp !== undefined && (typeof payload.exp !== 'number' || !Number.isFinite(payload.exp))) {
     throw new JwtGuardError('sign_failed', 'The payload\'s "exp" must be a number of seconds since the epoch.', { claim: 'exp' });
   }
-  const now = Math.floor(Date.now() / 1000);
+  const now = times?.iat ?? Math.floor(Date.now() / 1000);
   const jwt = new SignJWT({ ...payload, iat: now }).setProtectedHeader({ alg, typ: config.claims.jose.typ ?? 'JWT', ...(config.kid !== undefined && { kid: config.kid }) });
-  if (payload.exp === undefined && config.expiresInSeconds !== undefined) jwt.setExpirationTime(now + config.expiresInSeconds);
+  if (times !== undefined) jwt.setExpirationTime(Math.min(times.exp, now + (config.maxExpiresInSeconds ?? Infinity)));
+  else if (payload.exp === undefined && config.expiresInSeconds !== undefined) jwt.setExpirationTime(now + config.expiresInSeconds);
   // maxExpiresIn caps the payload's own exp too (expiresIn is already within it, see normalizeOptions).
   else if (payload.exp !== undefined && config.maxExpiresInSeconds !== undefined && payload.exp > now + config.maxExpiresInSeconds) {
     jwt.setExpirationTime(now + config.maxExpiresInSeconds);
