@@ -49,7 +49,13 @@ export type JwtGuardErrorCode =
    */
   | 'session_store_unavailable'
   /** The request itself is malformed (RFC 6750 `invalid_request`): a body that is not JSON, too large, a missing field. */
-  | 'invalid_request';
+  | 'invalid_request'
+  /**
+   * The `refresh.reload` hook threw, rejected, or returned neither claims nor `undefined`: the
+   * user's claims could not be re-read, so no tokens were issued. The refresh token was not used
+   * up, so retrying is safe once the hook's source is back.
+   */
+  | 'reload_failed';
 
 /**
  * Default HTTP status for each code: 401 for the client's token, 400 for a malformed request,
@@ -75,6 +81,7 @@ const STATUS_BY_CODE: Readonly<Record<JwtGuardErrorCode, number>> = {
   refresh_token_reused: 401,
   session_store_unavailable: 503,
   invalid_request: 400,
+  reload_failed: 503,
 };
 
 /**
