@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { JwtGuardError, normalizeOptions, type JwtGuardOptions, type TokenStore } from '../../src/index.js';
+import { normalizeOptions, type JwtGuardError, type JwtGuardOptions, type TokenStore } from '../../src/index.js';
 import { redisStore } from '../../src/redis.js';
 import { createSessionManager, type SessionManager, type SessionSettings, type TokenPair } from '../../src/core/sessions/session-manager.js';
 import { rejectsWith } from '../support/assertions.js';
