@@ -254,8 +254,10 @@ export interface TokenStore {
   endSession(sid: string, now: number, revokedUntil: number): Promise<boolean>;
 
   /**
-   * Ends every session of `sub` and records "`sub` revoked before `now`" until `revokedUntil`
-   * (access tokens of `sub` issued before `now` are refused), then publishes it. Repeated calls
+   * Ends every session of `sub` exactly as {@link TokenStore.endSession} does (each with its own
+   * session revocation, published: `iat` has a 1-second resolution, so a token minted in the second
+   * of the call is refused by its `sid`), and records "`sub` revoked before `now`" until
+   * `revokedUntil` (access tokens of `sub` issued before `now` are refused), then publishes it. Repeated calls
    * keep the latest `before` and the latest `until`. Resolves to the number of sessions ended.
    */
   revokeSubject(sub: string, now: number, revokedUntil: number): Promise<number>;

@@ -152,8 +152,10 @@ local sub, nowText = ARGV[2], ARGV[3]
 local now, untilMs = tonumber(nowText), tonumber(ARGV[4])
 local uk = P .. 'u:' .. sub
 local ended = 0
+-- Each session ends as at logout, its own revocation included: an access token minted in the
+-- very second of the call (iat has 1 s resolution) is still refused, by its sid.
 for _, sid in ipairs(redis.call('ZRANGE', uk, 0, -1)) do
-  if forget(sid, now) then ended = ended + 1 end
+  if endSession(sid, now, untilMs) then ended = ended + 1 end
 end
 redis.call('DEL', uk)
 if untilMs > now then

@@ -125,10 +125,9 @@ export class MemoryTokenStore implements TokenStore {
 
   async revokeSubject(sub: string, now: number, revokedUntil: number): Promise<number> {
     let ended = 0;
-    for (const sid of this.#bySubject.get(sub) ?? []) {
-      if (this.#live(sid, now) !== undefined) ended++;
-      this.#drop(sid);
-    }
+    // Each session ends as at logout, its own revocation included: an access token minted in the
+    // very second of the call (iat has 1 s resolution) is still refused, by its sid.
+    for (const sid of [...(this.#bySubject.get(sub) ?? [])]) if (this.#end(sid, now, revokedUntil)) ended++;
     this.#bySubject.delete(sub);
     if (revokedUntil > now) {
       const old = this.#revokedSubjects.get(sub);
