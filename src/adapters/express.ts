@@ -1,6 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { OutgoingHttpHeaders } from 'node:http';
-import { createGuard, type AuthResult, type Guard } from '../core/guard/create-guard.js';
+import { createGuard, type AuthResult, type Guard, type JwtGuardHandle } from '../core/guard/create-guard.js';
 import type { HttpResponse } from '../core/guard/http-response.js';
 import { BODY_HEADERS, MintBodyCollector } from '../core/mint/mint-token-response.js';
 import type { JwtGuardOptions, JwtGuardPayload } from '../core/options/types.js';
@@ -157,9 +157,9 @@ function finish(guard: Guard, req: Request, res: Response, next: NextFunction, r
  * app.get('/api/me', (req, res) => res.json(req.auth))
  * ```
  */
-export function jwtGuard(options: JwtGuardOptions): RequestHandler {
+export function jwtGuard(options: JwtGuardOptions): RequestHandler & JwtGuardHandle {
   const guard = createGuard(options);
-  return function jwtGuardMiddleware(req: Request, res: Response, next: NextFunction): void {
+  const middleware = function jwtGuardMiddleware(req: Request, res: Response, next: NextFunction): void {
     // The path Express routes by (its own parse of the target, under any mount point): the guard
     // decides on exactly that. originalUrl is only read for a query-string token.
     const request = { method: req.method, path: req.baseUrl + req.path, url: req.originalUrl, headers: req.headers };
@@ -169,11 +169,17 @@ export function jwtGuard(options: JwtGuardOptions): RequestHandler {
       captureForMint(res, guard);
       return next();
     }
+    // req.body when a body parser ran before the guard, else the unread request stream.
+    if (action === 'refresh') return void guard.refresh((req.body as unknown) ?? req).then((response) => send(res, response));
     const result = guard.authenticate(request);
+    if (action === 'logout') {
+      return void Promise.resolve(result).then((settled) => guard.logout(settled)).then((response) => send(res, response), next);
+    }
     // A closure only when the verdict is still pending: the hot path allocates none.
     if (result instanceof Promise) result.then((settled) => finish(guard, req, res, next, settled), next);
     else finish(guard, req, res, next, result);
   };
+  return Object.assign(middleware, { sessions: guard.sessions, close: () => guard.close() });
 }
 
 export default jwtGuard;

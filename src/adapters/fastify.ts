@@ -1,6 +1,9 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import fp from 'fastify-plugin';
+import { JwtGuardError } from '../core/errors/jwt-guard-error.js';
 import { createGuard, type AuthResult, type Guard } from '../core/guard/create-guard.js';
+import type { HttpResponse } from '../core/guard/http-response.js';
+import type { SessionManager } from '../core/sessions/session-manager.js';
 import { BODY_HEADERS, type MintBody } from '../core/mint/mint-token-response.js';
 import type { JwtGuardOptions, JwtGuardPayload } from '../core/options/types.js';
 
@@ -8,6 +11,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The verified token's payload, set by `jwtGuard` before your route runs. */
     user?: JwtGuardPayload;
+  }
+  interface FastifyInstance {
+    /** Sessions (`revokeSession`, `revokeSubject`), when `jwtGuard` is registered with `refresh`. */
+    jwtSessions?: SessionManager;
   }
 }
 
@@ -69,7 +76,7 @@ async function jwtGuardPlugin(fastify: FastifyInstance, options: JwtGuardOptions
     // no path, so the request is verified like any other.
     const guardRequest = { method: request.method, path: request.routeOptions.url, url: request.url, headers: request.headers };
     const action = guard.action(guardRequest);
-    if (action === 'pass') return done();
+    if (action === 'pass' || action === 'refresh' || action === 'logout') return done(); // the endpoints below answer those
     if (action === 'mint') {
       minting.add(request);
       return done();
@@ -103,6 +110,38 @@ async function jwtGuardPlugin(fastify: FastifyInstance, options: JwtGuardOptions
       );
     });
   }
+
+  const sessions = guard.options.sessions;
+  if (sessions !== undefined) {
+    // Fastify routes only to registered routes (and the guard decides on the route), so the
+    // refresh and logout endpoints are routes, registered here in the guarded context.
+    const prefix = fastify.prefix;
+    const relative = (path: string, option: string): string => {
+      if (!path.startsWith(prefix)) throw new JwtGuardError('invalid_options', `jwtguard: \`${option}\` (${path}) is outside the prefix "${prefix}" of the context the guard is registered in.`);
+      return path.slice(prefix.length) || '/';
+    };
+    await fastify.register(async (endpoints) => {
+      // The unread request stream for any content type: the core reads (no more than a few KiB) and
+      // parses the JSON itself, with its own 400s.
+      endpoints.removeAllContentTypeParsers();
+      endpoints.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+      endpoints.post(relative(sessions.refreshPath, 'refresh.path'), (request, reply) => guard.refresh(request.body).then((response) => sendCore(reply, response)));
+      if (sessions.logoutPath !== undefined) {
+        endpoints.post(relative(sessions.logoutPath, 'logoutPath'), (request, reply) =>
+          Promise.resolve(guard.authenticate({ url: request.url, headers: request.headers }))
+            .then((result) => guard.logout(result))
+            .then((response) => sendCore(reply, response)),
+        );
+      }
+    });
+    if (!fastify.hasDecorator('jwtSessions')) fastify.decorate('jwtSessions', guard.sessions);
+    fastify.addHook('onClose', () => guard.close());
+  }
+}
+
+/** Sends a core response from a route handler. */
+function sendCore(reply: FastifyReply, { status, headers, body }: HttpResponse): FastifyReply {
+  return reply.code(status).headers({ ...headers }).send(status === 204 ? undefined : body);
 }
 
 /**

@@ -3,7 +3,8 @@
 import type { Context, MiddlewareHandler, Next } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { createGuard, type AuthResult, type Guard } from '../core/guard/create-guard.js';
+import { createGuard, type AuthResult, type Guard, type JwtGuardHandle } from '../core/guard/create-guard.js';
+import type { HttpResponse } from '../core/guard/http-response.js';
 import { BODY_HEADERS, type MintBody } from '../core/mint/mint-token-response.js';
 import type { JwtGuardOptions, JwtGuardPayload } from '../core/options/types.js';
 
@@ -68,6 +69,20 @@ function nodeHeaders(c: Context<JwtGuardEnv>): Record<string, string | string[] 
   return typeof headers === 'object' && headers !== null ? (headers as Record<string, string | string[] | undefined>) : undefined;
 }
 
+/** A core response as Hono's answer; a 204 has no body at all (a Response refuses even ''). */
+function send(c: Context<JwtGuardEnv>, { status, headers, body }: HttpResponse): Response {
+  return status === 204 ? c.body(null, 204, headers) : c.body(body, status as ContentfulStatusCode, headers);
+}
+
+/**
+ * The refresh request's body: the stream as it arrived, or, when a middleware before the guard
+ * already read it (`await c.req.json()`), the value Hono cached for it.
+ */
+function requestBody(c: Context<JwtGuardEnv>): Promise<unknown> {
+  if (!c.req.raw.bodyUsed) return Promise.resolve(c.req.raw.body);
+  return c.req.json().catch(() => undefined);
+}
+
 function finish(guard: Guard, c: Context<JwtGuardEnv>, next: Next, result: AuthResult): Promise<Response | void> {
   if (!result.ok) {
     const { status, headers, body } = result.response;
@@ -104,21 +119,26 @@ function finish(guard: Guard, c: Context<JwtGuardEnv>, next: Next, result: AuthR
  * app.get('/api/me', (c) => c.json(c.get('jwtPayload')))
  * ```
  */
-export function jwtGuard(options: JwtGuardOptions): MiddlewareHandler<JwtGuardEnv> {
+export function jwtGuard(options: JwtGuardOptions): MiddlewareHandler<JwtGuardEnv> & JwtGuardHandle {
   // Built once: options are validated (and may throw) here, not on the first request.
   const guard = createGuard(options);
   // Not async: a cached or fast-path verdict continues into next() without an extra promise.
-  return function jwtGuardMiddleware(c, next) {
+  const middleware: MiddlewareHandler<JwtGuardEnv> = function jwtGuardMiddleware(c, next) {
     // c.req.path is the path Hono's router matched (its own getPath), full even under a sub-path
     // mount. The core understands Web Headers and absolute URLs, so nothing else needs converting.
     const request = { method: c.req.method, path: c.req.path, url: c.req.url, headers: nodeHeaders(c) ?? c.req.raw.headers };
     const action = guard.action(request);
     if (action === 'pass') return next();
     if (action === 'mint') return next().then(() => mintAfterRoute(c, guard));
+    if (action === 'refresh') return requestBody(c).then((body) => guard.refresh(body)).then((response) => send(c, response));
     const result = guard.authenticate(request);
+    if (action === 'logout') {
+      return Promise.resolve(result).then((settled) => guard.logout(settled)).then((response) => send(c, response));
+    }
     // A closure only when the verdict is still pending: the hot path allocates none.
     return result instanceof Promise ? result.then((settled) => finish(guard, c, next, settled)) : finish(guard, c, next, result);
   };
+  return Object.assign(middleware, { sessions: guard.sessions, close: () => guard.close() });
 }
 
 export default jwtGuard;

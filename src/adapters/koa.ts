@@ -1,6 +1,6 @@
 import type { Context, Middleware, Next } from 'koa';
 import { Readable, Stream } from 'node:stream';
-import { createGuard, type AuthResult, type Guard } from '../core/guard/create-guard.js';
+import { createGuard, type AuthResult, type Guard, type JwtGuardHandle } from '../core/guard/create-guard.js';
 import type { HttpResponse } from '../core/guard/http-response.js';
 import { BODY_HEADERS, type MintBody } from '../core/mint/mint-token-response.js';
 import type { JwtGuardOptions, JwtGuardPayload } from '../core/options/types.js';
@@ -75,7 +75,7 @@ async function mintAfter(ctx: Context, next: Next, guard: Guard): Promise<void> 
  * })
  * ```
  */
-export function jwtGuard(options: JwtGuardOptions): Middleware {
+export function jwtGuard(options: JwtGuardOptions): Middleware & JwtGuardHandle {
   // Options are validated once, here, so a misconfiguration fails at startup, not per request.
   const guard = createGuard(options);
   const finish = (ctx: Context, next: Next, result: AuthResult): Promise<void> | void => {
@@ -88,16 +88,22 @@ export function jwtGuard(options: JwtGuardOptions): Middleware {
     return next();
   };
   // Not async: a cached or fast-path verdict continues without a promise hop.
-  return function jwtGuardMiddleware(ctx: Context, next: Next): Promise<void> | void {
+  const middleware = function jwtGuardMiddleware(ctx: Context, next: Next): Promise<void> | void {
     // ctx.path: Koa's own parse of the target, what routers after the guard match (under
     // koa-mount, relative to the mount point). The URL is only read for a query-string token.
     const request = { method: ctx.method, path: ctx.path, url: ctx.url, headers: ctx.headers };
     const action = guard.action(request);
     if (action === 'pass') return next();
     if (action === 'mint') return mintAfter(ctx, next, guard);
+    // The parsed body when a body parser (koa-bodyparser, @koa/bodyparser) ran first, else the request stream.
+    if (action === 'refresh') return guard.refresh((ctx.request as { body?: unknown }).body ?? ctx.req).then((response) => send(ctx, response));
     const result = guard.authenticate(request);
+    if (action === 'logout') {
+      return Promise.resolve(result).then((settled) => guard.logout(settled)).then((response) => send(ctx, response));
+    }
     return result instanceof Promise ? result.then((settled) => finish(ctx, next, settled)) : finish(ctx, next, result);
   };
+  return Object.assign(middleware, { sessions: guard.sessions, close: () => guard.close() });
 }
 
 export default jwtGuard;

@@ -4,7 +4,9 @@ import { mintsStatus, mintTokenResponse, type MintBody, type MintContext } from 
 import { normalizeOptions, type NormalizedOptions } from '../options/normalize-options.js';
 import type { JwtGuardOptions, JwtGuardPayload } from '../options/types.js';
 import { checkRevocation, verifySync, verifyWith } from '../verify/verify-token.js';
-import { errorResponse, type HttpResponse } from './http-response.js';
+import { errorResponse, jsonResponse, type HttpResponse } from './http-response.js';
+import { readJsonBody } from './read-json-body.js';
+import { createSessionManager, type SessionManager } from '../sessions/session-manager.js';
 
 /**
  * A request as the adapters describe it to the core. `path` is the path the framework routes this
@@ -18,8 +20,12 @@ export interface GuardRequest extends TokenRequest {
   readonly path: string | undefined;
 }
 
-/** What the guard does with a request: verify its token, mint on the auth path, or let it pass (CORS preflight, `publicPaths`). */
-export type GuardAction = 'verify' | 'mint' | 'pass';
+/**
+ * What the guard does with a request: verify its token, mint on the auth path, let it pass (CORS
+ * preflight, `publicPaths`), or answer it itself: `refresh` (`POST refresh.path`, no token needed)
+ * and `logout` (`POST logoutPath`, after verifying the token).
+ */
+export type GuardAction = 'verify' | 'mint' | 'pass' | 'refresh' | 'logout';
 
 /**
  * The outcome of {@link Guard.authenticate}. On failure, `response` is ready to send. `payload`
@@ -28,6 +34,24 @@ export type GuardAction = 'verify' | 'mint' | 'pass';
 export type AuthResult =
   | { readonly ok: true; readonly payload: JwtGuardPayload | undefined; readonly token: string | undefined }
   | { readonly ok: false; readonly error: JwtGuardError; readonly response: HttpResponse };
+
+/**
+ * What every adapter's middleware carries besides being a middleware: the sessions handle, for
+ * code outside requests (an admin tool, a password change: `revokeSubject(sub)`), and `close()`.
+ *
+ * @example
+ * ```ts
+ * const guard = jwtGuard({ secret, authPath: '/login', refresh: { path: '/refresh' } })
+ * app.use(guard)
+ * await guard.sessions?.revokeSubject('user-1') // log out everywhere
+ * ```
+ */
+export interface JwtGuardHandle {
+  /** Sessions (`revokeSession`, `revokeSubject`), when `refresh` is configured. */
+  readonly sessions: SessionManager | undefined;
+  /** Lets go of the session store subscription (call it when the server stops). */
+  close(): Promise<void>;
+}
 
 /** The framework-agnostic guard the adapters translate to and from. Built once per middleware. */
 export interface Guard {
@@ -56,11 +80,35 @@ export interface Guard {
    * answer's `Content-Encoding` (a compression middleware after the guard). Never rejects.
    */
   mint(status: number, body: MintBody, context?: MintContext): Promise<HttpResponse | undefined>;
+  /**
+   * Answers `POST refresh.path`: `body` is the request body as the adapter has it (parsed by a body
+   * parser that ran first, text, bytes, or the unread request stream). 200 with a new
+   * `{ token, refreshToken, expiresIn }`, or the error response. Never rejects.
+   */
+  refresh(body: unknown): Promise<HttpResponse>;
+  /**
+   * Answers `POST logoutPath` from the request's {@link Guard.authenticate} result: 204 once its
+   * session has ended, also when it had ended already (a revoked token: logout is idempotent), or
+   * the failure's response. Never rejects.
+   */
+  logout(result: AuthResult): Promise<HttpResponse>;
+  /** Sessions (`revokeSession`, `revokeSubject`, ...) when `refresh` is configured. */
+  readonly sessions: SessionManager | undefined;
+  /** Lets go of what the guard holds open (the session store subscription). */
+  close(): Promise<void>;
 }
 
 function headerPresent(headers: HeadersLike, name: string): boolean {
   if (typeof (headers as Headers).get === 'function') return (headers as Headers).has(name);
   return (headers as Record<string, unknown>)[name] !== undefined;
+}
+
+/** The answer to a logout: nothing to say, and nothing to cache. */
+const NO_CONTENT: HttpResponse = Object.freeze({ status: 204, headers: Object.freeze({ 'cache-control': 'no-store' }), body: '' });
+
+/** An unexpected failure (a bug, a hook that threw something odd) still answers as a JwtGuardError, never as a crash. */
+function asGuardError(error: unknown): JwtGuardError {
+  return error instanceof JwtGuardError ? error : new JwtGuardError('session_store_unavailable', 'The session could not be processed.', { cause: error });
 }
 
 function sleep(ms: number): Promise<void> {
@@ -87,6 +135,10 @@ function sleep(ms: number): Promise<void> {
  */
 export function createGuard(options: JwtGuardOptions): Guard {
   const config = normalizeOptions(options);
+  const sessions = config.sessions === undefined ? undefined : createSessionManager(config.sessions, config);
+  // Loads the revocation mirror; until it is in, checks wait for it (and retries run inside).
+  if (sessions !== undefined) sessions.open().catch(() => {});
+  const issue = sessions === undefined ? undefined : (payload: Record<string, unknown>) => sessions.start(payload);
 
   function fail(error: JwtGuardError, startedAt: number): AuthResult | Promise<AuthResult> {
     const result: AuthResult = { ok: false, error, response: errorResponse(error) };
@@ -98,7 +150,7 @@ export function createGuard(options: JwtGuardOptions): Guard {
 
   function settle(token: string, startedAt: number): Promise<AuthResult> {
     return verifyWith(token, config).then(
-      (payload): AuthResult => ({ ok: true, payload, token }),
+      (payload) => sessionChecked(payload, token, startedAt),
       (error: unknown) => {
         if (error instanceof JwtGuardError) return fail(error, startedAt);
         throw error;
@@ -106,11 +158,19 @@ export function createGuard(options: JwtGuardOptions): Guard {
     );
   }
 
+  function sessionChecked(payload: JwtGuardPayload, token: string, startedAt: number): AuthResult | Promise<AuthResult> {
+    // The local revocation mirror: synchronous once loaded, so cache hits stay on the fast path.
+    const refused = sessions === undefined ? undefined : sessions.check(payload);
+    if (refused === undefined) return { ok: true, payload, token };
+    if (refused instanceof Promise) return refused.then((error) => (error === undefined ? { ok: true, payload, token } : fail(error, startedAt)));
+    return fail(refused, startedAt);
+  }
+
   function revocationChecked(payload: JwtGuardPayload, token: string, startedAt: number): AuthResult | Promise<AuthResult> {
-    if (config.isRevoked === undefined) return { ok: true, payload, token };
+    if (config.isRevoked === undefined) return sessionChecked(payload, token, startedAt);
     const checked = checkRevocation(payload, token, config);
     const toResult = (verdict: JwtGuardPayload | JwtGuardError): AuthResult | Promise<AuthResult> =>
-      verdict instanceof JwtGuardError ? fail(verdict, startedAt) : { ok: true, payload: verdict, token };
+      verdict instanceof JwtGuardError ? fail(verdict, startedAt) : sessionChecked(verdict, token, startedAt);
     return checked instanceof Promise ? checked.then(toResult) : toResult(checked);
   }
 
@@ -127,6 +187,10 @@ export function createGuard(options: JwtGuardOptions): Guard {
         return 'pass';
       }
       if (path === undefined) return 'verify';
+      if (config.sessions !== undefined && method === 'POST') {
+        if (path === config.sessions.refreshPath) return 'refresh';
+        if (path === config.sessions.logoutPath) return 'logout';
+      }
       if (path === config.authPath && config.authMethods.has(method)) return 'mint';
       if (config.isPublic !== undefined && config.isPublic({ method, path })) return 'pass';
       return 'verify';
@@ -148,7 +212,35 @@ export function createGuard(options: JwtGuardOptions): Guard {
     mints: mintsStatus,
 
     mint(status, body, context) {
-      return mintTokenResponse(status, body, config, context);
+      return mintTokenResponse(status, body, config, context, issue);
+    },
+
+    sessions,
+
+    async refresh(body) {
+      try {
+        if (sessions === undefined) throw new JwtGuardError('invalid_request', 'Sessions are not configured.');
+        return jsonResponse(200, await sessions.refresh(await readJsonBody(body)));
+      } catch (error) {
+        return errorResponse(asGuardError(error));
+      }
+    },
+
+    async logout(result) {
+      if (!result.ok) return result.error.code === 'token_revoked' ? NO_CONTENT : result.response;
+      const { payload } = result;
+      try {
+        if (payload === undefined) throw new JwtGuardError('token_missing', 'No token was provided.');
+        if (sessions === undefined) throw new JwtGuardError('invalid_request', 'Sessions are not configured.');
+        await sessions.logout(payload);
+        return NO_CONTENT;
+      } catch (error) {
+        return errorResponse(asGuardError(error));
+      }
+    },
+
+    async close() {
+      await sessions?.close();
     },
   };
 }

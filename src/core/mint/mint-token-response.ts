@@ -121,6 +121,12 @@ async function toPayload(body: MintBody, config: NormalizedOptions, context: Min
   return payload;
 }
 
+/**
+ * @internal Turns the login payload into the answer body, instead of signing `{ token }` alone:
+ * with sessions, `{ token, refreshToken, expiresIn }`.
+ */
+export type TokenIssuer = (payload: Record<string, unknown>) => Promise<{ readonly token: string }>;
+
 /** @internal Whether an answer with this status is minted (2xx) rather than passed through untouched. */
 export function mintsStatus(status: number): boolean {
   return status >= 200 && status <= 299;
@@ -137,17 +143,19 @@ const BODYLESS_2XX = new Set([204, 205]);
  * `contentEncoding` cannot be decoded, or one whose token would be longer than `maxTokenLength`.
  * A stream body that is not read to its end is cancelled / destroyed. Never rejects.
  */
-export async function mintTokenResponse(status: number, body: MintBody, config: NormalizedOptions, context?: MintContext): Promise<HttpResponse | undefined> {
+export async function mintTokenResponse(status: number, body: MintBody, config: NormalizedOptions, context?: MintContext, issue?: TokenIssuer): Promise<HttpResponse | undefined> {
   if (!mintsStatus(status)) return undefined;
   try {
     if (BODYLESS_2XX.has(status)) throw invalidBody(`its status ${status} allows no body`);
-    const token = await signWith(await toPayload(body, config, context), config);
+    const payload = await toPayload(body, config, context);
+    const answer = issue === undefined ? { token: await signWith(payload, config) } : await issue(payload);
+    const { token } = answer;
     if (token.length > config.maxTokenLength) {
       throw invalidBody(
         `the signed token would be ${token.length} characters, over maxTokenLength (${config.maxTokenLength}), so it could never be verified: answer less from the login route, or raise maxTokenLength`,
       );
     }
-    return jsonResponse(status, { token });
+    return jsonResponse(status, answer);
   } catch (error) {
     release(body);
     if (error instanceof JwtGuardError) return errorResponse(error);

@@ -5,7 +5,9 @@ import { VerifiedTokenCache } from '../internal/verified-token-cache.js';
 import { resolveClaims, type ClaimRules } from './claims.js';
 import { parseSeconds } from './durations.js';
 import { ALGORITHMS, HASH_BYTES, isAlgorithm, isHmac, keyFamilyOf, resolveKeys, type KeySet } from './keys.js';
-import type { JwsAlgorithm, JwtGuardOptions, JwtGuardPayload, PublicRequest } from './types.js';
+import { memoryStore } from '../sessions/memory-store.js';
+import type { TokenStore } from '../sessions/types.js';
+import type { JwsAlgorithm, JwtGuardOptions, JwtGuardPayload, PublicRequest, RefreshOptions } from './types.js';
 
 const DEFAULT_EXPIRES_IN_SECONDS = 3600;
 const DEFAULT_MAX_TOKEN_LENGTH = 8192;
@@ -28,6 +30,22 @@ export interface TokenSources {
   readonly header: string | undefined;
   readonly cookie: string | undefined;
   readonly query: string | undefined;
+}
+
+/**
+ * The `refresh` / `logoutPath` / `store` / `maxStaleness` options after validation (all times in
+ * whole milliseconds); present only when `refresh` is set.
+ */
+export interface NormalizedSessions {
+  readonly refreshPath: string;
+  readonly logoutPath: string | undefined;
+  readonly store: TokenStore;
+  /** `refresh.expiresIn`: the absolute life of a session. */
+  readonly sessionLifetimeMs: number;
+  readonly idleTimeoutMs: number | undefined;
+  readonly reuseIntervalMs: number;
+  readonly reload: RefreshOptions['reload'];
+  readonly maxStalenessMs: number;
 }
 
 /** Options after validation: everything the hot path needs, computed once. */
@@ -64,6 +82,8 @@ export interface NormalizedOptions {
   readonly fastPath: HmacFastPath | undefined;
   /** `onWarning`, or the default: where configuration and run-time warnings go. */
   readonly warn: (message: string) => void;
+  /** Sessions (refresh tokens, logout), when `refresh` is set. */
+  readonly sessions: NormalizedSessions | undefined;
 }
 
 const normalizedByOptions = new WeakMap<object, NormalizedOptions>();
@@ -141,12 +161,60 @@ function normalizeCount(value: unknown, option: string, fallback: number, min: n
   return value;
 }
 
+function normalizePath(value: unknown, option: string, example: string): string {
+  if (typeof value !== 'string' || !value.startsWith('/') || /[?#\s]/.test(value)) {
+    throw invalid(`\`${option}\` must be a path starting with "/" and without query or fragment, e.g. "${example}"; got ${JSON.stringify(value)}.`);
+  }
+  return value;
+}
+
 function normalizeAuthPath(authPath: unknown): string | undefined {
   if (authPath === undefined || authPath === '') return undefined;
-  if (typeof authPath !== 'string' || !authPath.startsWith('/') || /[?#\s]/.test(authPath)) {
-    throw invalid(`\`authPath\` must be a path starting with "/" and without query or fragment, e.g. "/api/auth/login"; got ${JSON.stringify(authPath)}.`);
+  return normalizePath(authPath, 'authPath', '/api/auth/login');
+}
+
+const DEFAULT_SESSION_LIFETIME = '30d';
+const DEFAULT_REUSE_INTERVAL = '10s';
+const DEFAULT_MAX_STALENESS = '30s';
+const STORE_METHODS = ['createSession', 'findRefresh', 'rotate', 'endSession', 'revokeSubject', 'revocations', 'subscribe'] as const;
+
+function millis(value: unknown, option: string, fallback: string | number, allowZero = false): number {
+  return Math.round(parseSeconds(value ?? fallback, option, { allowZero }) * 1000);
+}
+
+function normalizeSessions(options: JwtGuardOptions, authPath: string | undefined, expiresInSeconds: number | undefined): NormalizedSessions | undefined {
+  const { refresh, logoutPath, store, maxStaleness } = options;
+  if (refresh === undefined) {
+    for (const [option, value] of [['logoutPath', logoutPath], ['store', store], ['maxStaleness', maxStaleness]] as const) {
+      if (value !== undefined) throw invalid(`\`${option}\` belongs to sessions, which \`refresh\` turns on, e.g. \`refresh: { path: "/api/auth/refresh" }\`.`);
+    }
+    return undefined;
   }
-  return authPath;
+  if (refresh === null || typeof refresh !== 'object') throw invalid('`refresh` must be an object such as `{ path: "/api/auth/refresh", expiresIn: "30d" }`.');
+  if (authPath === undefined) throw invalid('`refresh` needs `authPath`: sessions start when the login route answers.');
+  if (expiresInSeconds === undefined) throw invalid('`refresh` needs access tokens that expire: drop `expiresIn: false` (short lifetimes such as "15m" are the point of refresh tokens).');
+  const refreshPath = normalizePath(refresh.path, 'refresh.path', '/api/auth/refresh');
+  const logout = logoutPath === undefined ? undefined : normalizePath(logoutPath, 'logoutPath', '/api/auth/logout');
+  const paths = [authPath, refreshPath, logout].filter((p) => p !== undefined);
+  if (new Set(paths).size !== paths.length) throw invalid(`\`authPath\`, \`refresh.path\` and \`logoutPath\` must be three different paths; got ${JSON.stringify(paths)}.`);
+  if (refresh.reload !== undefined && typeof refresh.reload !== 'function') throw invalid('`refresh.reload` must be a function `(claims) => claims | undefined` (sync or async).');
+  if (store !== undefined && (store === null || typeof store !== 'object' || STORE_METHODS.some((m) => typeof (store as unknown as Record<string, unknown>)[m] !== 'function'))) {
+    throw invalid(`\`store\` must implement TokenStore (${STORE_METHODS.join(', ')}): use \`memoryStore()\` or \`redisStore({ client })\` from "jwtguard/redis".`);
+  }
+  const sessionLifetimeMs = millis(refresh.expiresIn, 'refresh.expiresIn', DEFAULT_SESSION_LIFETIME);
+  if (sessionLifetimeMs <= expiresInSeconds * 1000) {
+    throw invalid(`\`refresh.expiresIn\` (${sessionLifetimeMs / 1000} s) must be longer than the access tokens' \`expiresIn\` (${expiresInSeconds} s).`);
+  }
+  return Object.freeze({
+    refreshPath,
+    logoutPath: logout,
+    store: store ?? memoryStore(),
+    sessionLifetimeMs,
+    idleTimeoutMs: refresh.idleTimeout === undefined ? undefined : millis(refresh.idleTimeout, 'refresh.idleTimeout', 0),
+    reuseIntervalMs: millis(refresh.reuseInterval, 'refresh.reuseInterval', DEFAULT_REUSE_INTERVAL, true),
+    reload: refresh.reload,
+    maxStalenessMs: millis(maxStaleness, 'maxStaleness', DEFAULT_MAX_STALENESS, true),
+  });
 }
 
 /** An HTTP method token (RFC 9110 §9.1), compared upper-cased. */
@@ -262,6 +330,7 @@ export function normalizeOptions(options: JwtGuardOptions): NormalizedOptions {
   if (options.isRevoked !== undefined && typeof options.isRevoked !== 'function') throw invalid('`isRevoked` must be a function `(payload, token) => boolean | Promise<boolean>`.');
 
   const maxExpiresInSeconds = normalizeMaxExpiresIn(options.maxExpiresIn);
+  const expiresInSeconds = normalizeExpiresIn(options.expiresIn, maxExpiresInSeconds);
   const cacheSize = normalizeCount(options.cacheSize, 'cacheSize', DEFAULT_CACHE_SIZE, 0);
   const hmacAlgorithms = algorithms.filter(isHmac);
   const fastPath =
@@ -279,7 +348,7 @@ export function normalizeOptions(options: JwtGuardOptions): NormalizedOptions {
     authPath,
     authMethods: normalizeAuthMethods(options.authMethods),
     delayMs: normalizeDelay(options.delay),
-    expiresInSeconds: normalizeExpiresIn(options.expiresIn, maxExpiresInSeconds),
+    expiresInSeconds,
     maxExpiresInSeconds,
     mintBodyLimit: normalizeMintBodyLimit(options.mintBodyLimit),
     notBeforeSeconds: options.notBefore === undefined ? undefined : parseSeconds(options.notBefore, 'notBefore', { allowZero: true }),
@@ -295,6 +364,7 @@ export function normalizeOptions(options: JwtGuardOptions): NormalizedOptions {
     cache: cacheSize > 0 && !keys.dynamic ? new VerifiedTokenCache(cacheSize, claims.stillValid) : undefined,
     fastPath,
     warn,
+    sessions: normalizeSessions(options, authPath, expiresInSeconds),
   });
   normalizedByOptions.set(options, normalized);
   return normalized;

@@ -1,4 +1,5 @@
 import type { CryptoKey, JWK, JWTHeaderParameters, JWTPayload, KeyObject, RemoteJWKSetOptions } from 'jose';
+import type { TokenStore } from '../sessions/types.js';
 
 /** HMAC algorithms (RFC 7518 §3.2): verified with `secret`. */
 export type HmacAlgorithm = 'HS256' | 'HS384' | 'HS512';
@@ -24,6 +25,33 @@ export type KeyInput = string | JWK | KeyObject | CryptoKey | Uint8Array;
  */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- an interface so users can augment it
 export interface JwtGuardPayload extends JWTPayload {}
+
+/**
+ * The `refresh` option: refresh tokens and the endpoint that rotates them.
+ *
+ * @example
+ * ```ts
+ * const refresh: RefreshOptions = { path: '/api/auth/refresh', expiresIn: '30d', idleTimeout: '7d', reuseInterval: '10s' }
+ * ```
+ */
+export interface RefreshOptions {
+  /** Path of the refresh endpoint (`POST`, JSON `{ "refreshToken": "..." }`); it needs no access token. */
+  path: string;
+  /** Absolute lifetime of a session, from login; rotation never extends it. Default `"30d"`. */
+  expiresIn?: string | number;
+  /** A refresh token unused this long is dead, and so is its session. Default: no idle limit. */
+  idleTimeout?: string | number;
+  /**
+   * Grace for concurrent refreshes (two tabs): the token just rotated, presented again this soon,
+   * gets the same new pair instead of ending the session. Default `"10s"`; `0` turns it off.
+   */
+  reuseInterval?: string | number;
+  /**
+   * Re-reads the user's claims at each refresh (a role changed, an account disabled); returning
+   * `undefined` ends the session. Default: the login claims are kept.
+   */
+  reload?: (claims: JwtGuardPayload) => JwtGuardPayload | undefined | Promise<JwtGuardPayload | undefined>;
+}
 
 /** What the guard knows about a request when deciding whether it is public. */
 export interface PublicRequest {
@@ -144,6 +172,24 @@ export interface JwtGuardOptions {
    * `mint_body_invalid`, and no more than about this much of it is ever read or inflated.
    */
   mintBodyLimit?: number;
+
+  // --- sessions (refresh tokens, logout, revocation) ---------------------------------------------
+  /**
+   * Turns logins into sessions: the login answer becomes `{ token, refreshToken, expiresIn }`,
+   * access tokens carry `sid` and `jti`, and `POST refresh.path` with `{ "refreshToken": "..." }`
+   * exchanges a refresh token for a new pair (rotation with reuse detection). Needs `authPath`.
+   * See docs/sessions.md.
+   */
+  refresh?: RefreshOptions;
+  /** `POST` here with a valid access token ends its session (204). Needs `refresh`. */
+  logoutPath?: string;
+  /** Where sessions and revocations live. Default: `memoryStore()` (one process); `redisStore` from `jwtguard/redis` for several. */
+  store?: TokenStore;
+  /**
+   * How long verification keeps trusting the last known revocations while the store is
+   * unreachable, before it fails closed with 503 `session_store_unavailable`. Default `"30s"`.
+   */
+  maxStaleness?: string | number;
 
   // --- operations -------------------------------------------------------------------------------
   /**
