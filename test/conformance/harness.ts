@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import type { JwtGuardOptions } from '../../src/index.js';
+import type { SessionManager } from '../../src/core/sessions/session-manager.js';
 
 /**
  * The app every adapter harness builds, in its own framework, behind `jwtGuard(options)`:
@@ -34,7 +35,17 @@ import type { JwtGuardOptions } from '../../src/index.js';
  */
 export interface AdapterHarness {
   readonly name: string;
-  start(options: JwtGuardOptions): Promise<RunningServer>;
+  start(options: JwtGuardOptions, setup?: HarnessSetup): Promise<RunningServer>;
+}
+
+/** How a harness app differs for a preset, beyond the guard's options. */
+export interface HarnessSetup {
+  /**
+   * A JSON body parser runs before the guard, on every request (Express `express.json()`, a Koa
+   * middleware filling `ctx.request.body` as koa-bodyparser does, a Hono middleware calling
+   * `c.req.json()`; Fastify always parses in its own way).
+   */
+  readonly bodyParserFirst?: boolean;
 }
 
 /** What a harness error handler reads from whatever reached it (a JwtGuardError, a plain Error, ...). */
@@ -46,6 +57,8 @@ export interface HandledError {
 
 export interface RunningServer {
   readonly url: string;
+  /** The guard's sessions handle (`jwtGuard(...).sessions`, Fastify's `app.jwtSessions`), when `refresh` is configured. */
+  readonly sessions?: SessionManager | undefined;
   close(): Promise<void>;
 }
 

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { JwtGuardOptions, JwtGuardPayload } from '../../src/index.js';
+import type { SessionManager } from '../../src/core/sessions/session-manager.js';
 import { decodePayload, hmacToken, now, SEED_SECRET, STRONG_SECRET, tamper, unsecuredToken } from '../support/tokens.js';
-import { LOGIN_USER, type LoginMode } from './harness.js';
+import { LOGIN_USER, type HarnessSetup, type LoginMode } from './harness.js';
 
 /** `sub` values the revocation hooks below single out. */
 const REVOKED_SUB = 'revoked-user';
@@ -49,15 +50,28 @@ export const PRESETS = {
   forward: { secret: STRONG_SECRET, forwardErrors: true, isRevoked: revocationVerdict },
   /** With a delay every failure settles asynchronously: the adapters' promise path. */
   forwardDelayed: { secret: STRONG_SECRET, forwardErrors: true, delay: '60ms' },
+  /** Sessions: 15-minute access tokens, refresh with a 2 s grace for concurrent refreshes, logout. */
+  sessions: { secret: STRONG_SECRET, authPath: '/api/auth/login', expiresIn: '15m', refresh: { path: '/api/auth/refresh', reuseInterval: '2s' }, logoutPath: '/api/auth/logout' },
+  /** The same sessions, with a JSON body parser before the guard (see PRESET_SETUP). */
+  sessionsParsed: { secret: STRONG_SECRET, authPath: '/api/auth/login', expiresIn: '15m', refresh: { path: '/api/auth/refresh' }, logoutPath: '/api/auth/logout' },
+  /** Sessions without the grace: any second use of a refresh token is a reuse. */
+  sessionsNoGrace: { secret: STRONG_SECRET, authPath: '/api/auth/login', refresh: { path: '/api/auth/refresh', reuseInterval: 0 }, logoutPath: '/api/auth/logout' },
   /** Minted lifetimes capped at one hour, whatever `exp` the login route answers. */
   capped: { secret: STRONG_SECRET, authPath: '/api/auth/login', maxExpiresIn: '1h' },
 } satisfies Record<string, JwtGuardOptions>;
 
 export type PresetName = keyof typeof PRESETS;
 
+/** Presets whose harness app differs beyond the guard's options. */
+export const PRESET_SETUP: Partial<Record<PresetName, HarnessSetup>> = {
+  sessionsParsed: { bodyParserFirst: true },
+};
+
 export interface ScenarioContext {
   readonly url: string;
   readonly options: JwtGuardOptions;
+  /** The guard's sessions handle, for presets with `refresh`. */
+  readonly sessions?: SessionManager | undefined;
 }
 
 export interface Scenario {
@@ -253,6 +267,195 @@ function revocationScenarios(preset: 'revocation' | 'revocationAsync'): Scenario
         await expectUnauthorized(await getWith(ctx, '/api/me', forged), 'signature_invalid');
         assert.equal(revocationCalls.get(forged), undefined);
         await expectUnauthorized(await get(ctx, '/api/me'), 'token_missing');
+      },
+    },
+  ];
+}
+
+
+interface Pair {
+  readonly token: string;
+  readonly refreshToken: string;
+  readonly expiresIn: number;
+}
+
+/** A login answer with sessions: exactly `{ token, refreshToken, expiresIn }`, not cacheable. */
+async function expectPair(response: Response, status = 200): Promise<Pair> {
+  const text = await response.text();
+  assert.equal(response.status, status, text);
+  assert.equal(response.headers.get('cache-control'), 'no-store');
+  const body = JSON.parse(text) as Pair;
+  assert.deepEqual(Object.keys(body).sort(), ['expiresIn', 'refreshToken', 'token']);
+  assert.match(body.refreshToken, /^[A-Za-z0-9_-]{43}$/);
+  assert.equal(typeof body.expiresIn, 'number');
+  return body;
+}
+
+function refreshWith(ctx: ScenarioContext, body: string, headers: Record<string, string> = { 'content-type': 'application/json' }): Promise<Response> {
+  return fetch(`${ctx.url}/api/auth/refresh`, { method: 'POST', headers, body });
+}
+
+const refreshOf = (ctx: ScenarioContext, refreshToken: string): Promise<Response> => refreshWith(ctx, JSON.stringify({ refreshToken }));
+
+function logout(ctx: ScenarioContext, token: string): Promise<Response> {
+  return fetch(`${ctx.url}/api/auth/logout`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+}
+
+/** A failure of the refresh endpoint: the status, the code, JSON, no token in it. */
+async function expectRefused(response: Response, status: number, code: string): Promise<void> {
+  const text = await response.text();
+  assert.equal(response.status, status, text);
+  const body = JSON.parse(text) as { error: string; message: string };
+  assert.equal(body.error, code);
+  assert.doesNotMatch(text, /"token"|refreshToken"/);
+}
+
+function sessionScenarios(): Scenario[] {
+  return [
+    {
+      name: 'sessions: login answers { token, refreshToken, expiresIn }; the access token carries sid and jti and opens /api/me',
+      preset: 'sessions',
+      async run(ctx) {
+        const pair = await expectPair(await login(ctx));
+        assert.equal(pair.expiresIn, 900);
+        const payload = decodePayload(pair.token);
+        assert.match(String(payload.sid), /^[A-Za-z0-9_-]{22,}$/);
+        assert.equal(typeof payload.jti, 'string');
+        assert.equal(payload.exp, (payload.iat as number) + 900);
+        await expectMe(await getWith(ctx, '/api/me', pair.token), { ...LOGIN_USER, sid: payload.sid });
+      },
+    },
+    {
+      name: 'sessions: refresh exchanges the refresh token for a new pair (same session), with no access token needed',
+      preset: 'sessions',
+      async run(ctx) {
+        const first = await expectPair(await login(ctx));
+        const second = await expectPair(await refreshOf(ctx, first.refreshToken));
+        assert.notEqual(second.refreshToken, first.refreshToken);
+        assert.notEqual(second.token, first.token);
+        assert.equal(decodePayload(second.token).sid, decodePayload(first.token).sid);
+        assert.equal(decodePayload(second.token).userId, LOGIN_USER.userId);
+        await expectMe(await getWith(ctx, '/api/me', second.token), LOGIN_USER);
+        await expectPair(await refreshOf(ctx, second.refreshToken));
+      },
+    },
+    {
+      name: 'sessions: two concurrent refreshes with one token (two tabs) both get the same new pair, within reuseInterval',
+      preset: 'sessions',
+      async run(ctx) {
+        const first = await expectPair(await login(ctx));
+        const [a, b] = await Promise.all([refreshOf(ctx, first.refreshToken), refreshOf(ctx, first.refreshToken)]);
+        const pairA = await expectPair(a);
+        const pairB = await expectPair(b);
+        assert.deepEqual(pairB, pairA);
+        await expectPair(await refreshOf(ctx, pairA.refreshToken));
+      },
+    },
+    {
+      name: 'sessions: a grandparent refresh token → 401 refresh_token_reused, and the whole session ends (its refresh and access tokens)',
+      preset: 'sessions',
+      async run(ctx) {
+        const first = await expectPair(await login(ctx));
+        const second = await expectPair(await refreshOf(ctx, first.refreshToken));
+        const third = await expectPair(await refreshOf(ctx, second.refreshToken));
+        await expectRefused(await refreshOf(ctx, first.refreshToken), 401, 'refresh_token_reused');
+        await expectRefused(await refreshOf(ctx, third.refreshToken), 401, 'refresh_token_invalid');
+        await expectUnauthorized(await getWith(ctx, '/api/me', third.token), 'token_revoked');
+        await expectUnauthorized(await getWith(ctx, '/api/me', first.token), 'token_revoked');
+      },
+    },
+    {
+      name: 'sessions (no grace): a used refresh token presented again → 401 refresh_token_reused; the session ends',
+      preset: 'sessionsNoGrace',
+      async run(ctx) {
+        const first = await expectPair(await login(ctx));
+        const second = await expectPair(await refreshOf(ctx, first.refreshToken));
+        await expectMe(await getWith(ctx, '/api/me', second.token), LOGIN_USER);
+        await expectRefused(await refreshOf(ctx, first.refreshToken), 401, 'refresh_token_reused');
+        await expectRefused(await refreshOf(ctx, second.refreshToken), 401, 'refresh_token_invalid');
+        await expectUnauthorized(await getWith(ctx, '/api/me', second.token), 'token_revoked');
+      },
+    },
+    {
+      name: 'sessions: logout → 204; then the access token → 401 token_revoked, the refresh token → 401 refresh_token_invalid; a second logout → 204',
+      preset: 'sessions',
+      async run(ctx) {
+        const pair = await expectPair(await login(ctx));
+        const other = await expectPair(await login(ctx));
+        const response = await logout(ctx, pair.token);
+        assert.equal(await response.text(), '');
+        assert.equal(response.status, 204);
+        await expectUnauthorized(await getWith(ctx, '/api/me', pair.token), 'token_revoked');
+        await expectRefused(await refreshOf(ctx, pair.refreshToken), 401, 'refresh_token_invalid');
+        const again = await logout(ctx, pair.token);
+        await again.arrayBuffer();
+        assert.equal(again.status, 204);
+        await expectMe(await getWith(ctx, '/api/me', other.token), LOGIN_USER);
+      },
+    },
+    {
+      name: 'sessions: logout needs a valid access token (none → 401 token_missing, forged → 401 signature_invalid)',
+      preset: 'sessions',
+      async run(ctx) {
+        const response = await fetch(`${ctx.url}/api/auth/logout`, { method: 'POST' });
+        await expectUnauthorized(response, 'token_missing');
+        const pair = await expectPair(await login(ctx));
+        await expectUnauthorized(await logout(ctx, tamper(pair.token, { role: 'root' })), 'signature_invalid');
+        await expectMe(await getWith(ctx, '/api/me', pair.token), LOGIN_USER);
+      },
+    },
+    {
+      name: 'sessions: bad refresh requests → 400 invalid_request (not JSON, no field, wrong type, wrong size, empty, too large); an unknown token → 401 refresh_token_invalid',
+      preset: 'sessions',
+      async run(ctx) {
+        for (const body of ['not json', '{}', '[]', '"x"', JSON.stringify({ refreshToken: 42 }), JSON.stringify({ refreshToken: 'a'.repeat(42) }), JSON.stringify({ refreshToken: 'a'.repeat(44) }), JSON.stringify({ refreshToken: `${'a'.repeat(42)}!` }), '', JSON.stringify({ refreshToken: 'a'.repeat(100_000) })]) {
+          await expectRefused(await refreshWith(ctx, body), 400, 'invalid_request');
+        }
+        await expectRefused(await refreshWith(ctx, JSON.stringify({ refreshToken: 'a'.repeat(43) }), { 'content-type': 'text/plain' }), 401, 'refresh_token_invalid');
+        await expectRefused(await refreshOf(ctx, 'A'.repeat(43)), 401, 'refresh_token_invalid');
+      },
+    },
+    {
+      name: 'sessions: with a JSON body parser before the guard, refresh, bad bodies and logout work the same',
+      preset: 'sessionsParsed',
+      async run(ctx) {
+        const first = await expectPair(await login(ctx));
+        const second = await expectPair(await refreshOf(ctx, first.refreshToken));
+        await expectRefused(await refreshWith(ctx, JSON.stringify({ refreshToken: 7 })), 400, 'invalid_request');
+        // Broken JSON is the app's parser's to answer (Express's sends its own 400 to the error handler).
+        const broken = await refreshWith(ctx, '{"refreshToken":');
+        assert.equal(broken.status, 400);
+        assert.doesNotMatch(await broken.text(), /"token"/);
+        const out = await logout(ctx, second.token);
+        await out.arrayBuffer();
+        assert.equal(out.status, 204);
+        await expectUnauthorized(await getWith(ctx, '/api/me', second.token), 'token_revoked');
+      },
+    },
+    {
+      name: 'sessions: only POST reaches the refresh endpoint; GET there is guarded like any route',
+      preset: 'sessions',
+      run: async (ctx) => expectUnauthorized(await get(ctx, '/api/auth/refresh'), 'token_missing'),
+    },
+    {
+      name: 'sessions: revokeSubject (log out everywhere) ends every session of the subject; a token minted afterwards works',
+      preset: 'sessions',
+      async run(ctx) {
+        assert.ok(ctx.sessions, 'the harness exposes the sessions handle');
+        const sub = `user-${randomUUID()}`;
+        const subject = JSON.stringify({ username: 'alice', password: 'wonderland' });
+        // The harness login answers LOGIN_USER (no sub): sign in as `sub` directly through the engine.
+        const a = await ctx.sessions.start({ ...LOGIN_USER, sub });
+        const b = await ctx.sessions.start({ ...LOGIN_USER, sub });
+        const bystander = await expectPair(await login(ctx, '', subject));
+        await expectMe(await getWith(ctx, '/api/me', a.token), { sub });
+        await ctx.sessions.revokeSubject(sub);
+        await expectUnauthorized(await getWith(ctx, '/api/me', a.token), 'token_revoked');
+        await expectUnauthorized(await getWith(ctx, '/api/me', b.token), 'token_revoked');
+        await expectRefused(await refreshOf(ctx, b.refreshToken), 401, 'refresh_token_invalid');
+        await expectMe(await getWith(ctx, '/api/me', bystander.token), LOGIN_USER);
+        const after = await ctx.sessions.start({ ...LOGIN_USER, sub });
+        await expectMe(await getWith(ctx, '/api/me', after.token), { sub });
       },
     },
   ];
@@ -648,4 +851,5 @@ export const SCENARIOS: readonly Scenario[] = [
       await expectHandled(await getWith(ctx, '/api/boom', token), 500);
     },
   },
+  ...sessionScenarios(),
 ];

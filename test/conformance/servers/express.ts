@@ -8,9 +8,11 @@ import { chunksOf, encodedLogin, HANDLER_HEADER, isValidLogin, listening, LOGIN_
 export function createExpressHarness(name: string, createApp: typeof express): AdapterHarness {
   return {
   name,
-  async start(options) {
+  async start(options, setup = {}) {
     const app = createApp();
-    app.use(jwtGuard(options));
+    if (setup.bodyParserFirst === true) app.use(createApp.json());
+    const guard = jwtGuard(options);
+    app.use(guard);
     app.post('/api/auth/login', createApp.json(), (req: Request, res: Response, next: NextFunction) => {
       if (!isValidLogin(req.body)) return void res.status(401).json({ error: 'invalid_credentials' });
       const query = new URLSearchParams(req.originalUrl.split('?')[1] ?? '');
@@ -74,7 +76,8 @@ export function createExpressHarness(name: string, createApp: typeof express): A
       void res.status(error.status ?? error.statusCode ?? 500).json({ error: 'handled', code: error.code }),
     );
 
-    return listening(app.listen(0, '127.0.0.1'));
+    const server = await listening(app.listen(0, '127.0.0.1'));
+    return { ...server, sessions: guard.sessions, close: () => guard.close().then(() => server.close()) };
   },
 };
 }

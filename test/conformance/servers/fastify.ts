@@ -77,6 +77,7 @@ export const fastifyHarness: AdapterHarness = {
     const { port } = app.server.address() as AddressInfo;
     return {
       url: `http://127.0.0.1:${port}`,
+      sessions: app.jwtSessions,
       close: () => app.close(),
     };
   },

@@ -70,9 +70,15 @@ async function login(c: Context<JwtGuardEnv>): Promise<Response> {
 
 export const honoHarness: AdapterHarness = {
   name: 'hono',
-  async start(options) {
+  async start(options, setup = {}) {
     const app = new Hono<JwtGuardEnv>();
-    app.use('*', jwtGuard(options));
+    // A middleware that reads the JSON body first; Hono caches it for later readers.
+    if (setup.bodyParserFirst === true) app.use('*', async (c, next) => {
+      if (c.req.method === 'POST') await c.req.json().catch(() => undefined);
+      await next();
+    });
+    const guard = jwtGuard(options);
+    app.use('*', guard);
     app.post('/api/auth/login', login);
     app.get('/api/me', (c) => c.json({ user: c.get('jwtPayload') }));
     app.get('/api/auth/login/x', (c) => c.json({ ok: true }));
@@ -100,9 +106,11 @@ export const honoHarness: AdapterHarness = {
     });
     return {
       url: `http://127.0.0.1:${port}`,
+      sessions: guard.sessions,
       close: () =>
         new Promise<void>((resolve, reject) => {
           // Keep-alive sockets from fetch would hold close() open; drop them explicitly.
+          void guard.close();
           if ('closeAllConnections' in server) server.closeAllConnections();
           server.close((error) => (error ? reject(error) : resolve()));
         }),

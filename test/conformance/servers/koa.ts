@@ -3,7 +3,7 @@ import Koa, { type Context, type Next } from 'koa';
 import { Readable } from 'node:stream';
 import { jwtGuard } from '../../../src/adapters/koa.js';
 import type { JwtGuardOptions } from '../../../src/index.js';
-import { chunksOf, encodedLogin, HANDLER_HEADER, isValidLogin, listening, LOGIN_USER, loginBody, SECOND_ANSWER, UNROUTED_METHOD_PATHS, type AdapterHarness, type HandledError, type RunningServer } from '../harness.js';
+import { chunksOf, encodedLogin, HANDLER_HEADER, isValidLogin, listening, LOGIN_USER, loginBody, SECOND_ANSWER, UNROUTED_METHOD_PATHS, type AdapterHarness, type HandledError, type HarnessSetup, type RunningServer } from '../harness.js';
 
 /** The JSON request body, read from the Node stream (no body-parser); `null` when it is not JSON. */
 async function readJson(ctx: Context): Promise<unknown> {
@@ -17,7 +17,8 @@ async function readJson(ctx: Context): Promise<unknown> {
 }
 
 async function login(ctx: Context): Promise<void> {
-  if (!isValidLogin(await readJson(ctx))) {
+  const parsed = (ctx.request as { body?: unknown }).body;
+  if (!isValidLogin(parsed === undefined ? await readJson(ctx) : parsed)) {
     ctx.status = 401;
     ctx.body = { error: 'invalid_credentials' };
     return;
@@ -115,7 +116,7 @@ async function routes(ctx: Context): Promise<void> {
 export function createKoaHarness(name: string, KoaClass: typeof Koa): AdapterHarness {
   return {
     name,
-    async start(options: JwtGuardOptions): Promise<RunningServer> {
+    async start(options: JwtGuardOptions, setup: HarnessSetup = {}): Promise<RunningServer> {
       const app = new KoaClass();
       // The app's error handler comes first, so errors thrown after the guard reach it.
       app.use(async (ctx: Context, next: Next) => {
@@ -128,10 +129,17 @@ export function createKoaHarness(name: string, KoaClass: typeof Koa): AdapterHar
           ctx.body = { error: 'handled', code: error.code };
         }
       });
-      app.use(jwtGuard(options));
+      // What koa-bodyparser does: the parsed JSON on ctx.request.body, the stream consumed.
+      if (setup.bodyParserFirst === true) app.use(async (ctx: Context, next: Next) => {
+        if (ctx.method === 'POST') (ctx.request as { body?: unknown }).body = await readJson(ctx);
+        await next();
+      });
+      const guard = jwtGuard(options);
+      app.use(guard);
       app.use(routes);
 
-      return listening(app.listen(0, '127.0.0.1'));
+      const server = await listening(app.listen(0, '127.0.0.1'));
+      return { ...server, sessions: guard.sessions, close: () => guard.close().then(() => server.close()) };
     },
   };
 }
