@@ -36,6 +36,8 @@ type Request = InstanceRequest extends infer R ? (R extends { id: number } ? Omi
 class Instance {
   readonly #child: ChildProcess;
   readonly #handlers = new Map<number, (reply: InstanceReply) => void>();
+  /** Rejects every request still waiting when the instance exits (a crash must fail the test, not hang it). */
+  readonly #pending = new Set<(error: Error) => void>();
   #next = 1;
   readonly ready: Promise<void>;
   readonly exited: Promise<number | null>;
@@ -43,10 +45,26 @@ class Instance {
   constructor(kind: ClientKind, url: string, prefix: string) {
     const script = fileURLToPath(new URL('./support/mirror-instance.ts', import.meta.url));
     this.#child = fork(script, [kind.name, url, prefix, String(STALENESS)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    this.exited = new Promise((resolve) => this.#child.once('exit', (code) => resolve(code)));
+    this.exited = new Promise((resolve) =>
+      this.#child.once('exit', (code) => {
+        for (const reject of this.#pending) reject(new Error(`the instance exited (${code})`));
+        resolve(code);
+      }),
+    );
     this.ready = new Promise((resolve, reject) => {
-      this.#handlers.set(0, () => resolve());
-      void this.exited.then((code) => reject(new Error(`instance exited with ${code} before it was ready`)));
+      // A client that cannot connect retries forever: give up, so that the test fails instead of hanging.
+      const timer = setTimeout(() => {
+        reject(new Error('the instance was not ready within 20 s'));
+        this.#child.kill('SIGKILL');
+      }, 20_000);
+      this.#handlers.set(0, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      void this.exited.then((code) => {
+        clearTimeout(timer);
+        reject(new Error(`instance exited with ${code} before it was ready`));
+      });
     });
     this.#child.on('message', (reply: InstanceReply) => this.#handlers.get(reply.id)?.(reply));
   }
@@ -59,8 +77,11 @@ class Instance {
   send(request: Request, onReply?: (reply: InstanceReply) => void): Promise<InstanceReply> {
     const id = this.#next++;
     return new Promise((resolve, reject) => {
+      if (!this.alive) return reject(new Error('the instance has exited'));
       let first = true;
+      this.#pending.add(reject);
       this.#handlers.set(id, (reply) => {
+        this.#pending.delete(reject);
         if (typeof reply.error === 'string') reject(new Error(`instance: ${reply.error}`));
         else if (first) resolve(reply);
         first = false;
@@ -131,18 +152,20 @@ for (const kind of CLIENT_KINDS) {
     let b: Instance;
     const clients: TestClient[] = [];
     const mirrors: RevocationMirror[] = [];
+    // Bounds, so that a broken instance fails the test instead of hanging the file.
+    const bounded = { timeout: 60_000 };
     before(async () => {
       assert.ok(redis.url);
       a = new Instance(kind, redis.url, prefix);
       b = new Instance(kind, redis.url, prefix);
       await Promise.all([a.ready, b.ready]);
-    });
+    }, bounded);
     after(async () => {
       await Promise.all(mirrors.map((m) => m.close()));
       await Promise.all(clients.map((c) => c.close()));
       await Promise.all([a?.close(), b?.close()]);
       noUnhandled();
-    });
+    }, bounded);
 
     /** A mirror in this process, on a client of its own (through `url`), maxStalenessMs 300, tapped. */
     async function localMirror(url: string, onEvent: (event: StoreEvent) => void = () => {}): Promise<RevocationMirror> {
@@ -154,7 +177,7 @@ for (const kind of CLIENT_KINDS) {
       return mirror;
     }
 
-    test(`two processes: ${REVOCATIONS} logouts, subject revocations and detected reuses on one are refused by the other's mirror (delay measured; each within ${PROPAGATION_BOUND_MS} ms)`, async (t) => {
+    test(`two processes: ${REVOCATIONS} logouts, subject revocations and detected reuses on one are refused by the other's mirror (delay measured; each within ${PROPAGATION_BOUND_MS} ms)`, bounded, async (t) => {
       const delays: number[] = [];
       const afterReply: number[] = [];
       const byKind: Record<string, number[]> = { endSession: [], revokeSubject: [], reuse: [] };
@@ -192,7 +215,7 @@ for (const kind of CLIENT_KINDS) {
       noUnhandled();
     });
 
-    test('redis-server killed (SIGKILL) and restarted on the same port: the mirror answers from its last state, then unavailable after maxStalenessMs, then recovers; no crash, no unhandled rejection in any process', { skip: ownSkip }, async (t) => {
+    test('redis-server killed (SIGKILL) and restarted on the same port: the mirror answers from its last state, then unavailable after maxStalenessMs, then recovers; no crash, no unhandled rejection in any process', { ...bounded, skip: ownSkip }, async (t) => {
       const own = redis.own;
       assert.ok(own && redis.url);
       let atOffline: { at: number; revoked: MirrorVerdict | Promise<MirrorVerdict>; other: MirrorVerdict | Promise<MirrorVerdict> } | undefined;
@@ -210,17 +233,21 @@ for (const kind of CLIENT_KINDS) {
 
       const killedAt = performance.now();
       await own.kill();
-      await untilVerdict(mirror, {}, 'unavailable', 10_000);
-      const unavailableAt = performance.now();
+      let unavailableAt: number;
+      try {
+        await untilVerdict(mirror, {}, 'unavailable', 10_000);
+        unavailableAt = performance.now();
+        // The other process's mirror fails closed too.
+        assert.equal((await (await b.watch({}, 'unavailable', 10_000)).done).verdict, 'unavailable');
+      } finally {
+        await own.restart();
+      }
       assert.ok(atOffline, 'the mirror was told offline');
       assert.equal(atOffline.revoked, 'revoked', 'last known state: the ended session is refused');
       assert.equal(atOffline.other, 'ok', 'last known state: a live session passes');
       const sinceOffline = unavailableAt - atOffline.at;
       assert.ok(sinceOffline >= STALENESS - 50, `unavailable ${sinceOffline.toFixed(0)} ms after offline, before maxStalenessMs (${STALENESS})`);
-      // The other processes' mirrors fail closed too.
-      assert.equal((await b.send({ cmd: 'check', claims: {} })).verdict, 'unavailable');
 
-      await own.restart();
       const recovery = await untilVerdict(mirror, {}, 'ok', 10_000);
       // Events flow again: a logout made now on A reaches this mirror and B's.
       const later = (await a.send({ cmd: 'session', sub })) as unknown as { sid: string };
@@ -240,7 +267,7 @@ for (const kind of CLIENT_KINDS) {
       noUnhandled();
     });
 
-    test('one instance cut off (TCP proxy) while another process revokes: last state, then unavailable, then both revocations apply as soon as it is back', { skip: ownSkip }, async (t) => {
+    test('one instance cut off (TCP proxy) while another process revokes: last state, then unavailable, then both revocations apply as soon as it is back', { ...bounded, skip: ownSkip }, async (t) => {
       const own = redis.own;
       assert.ok(own);
       const proxy = new CuttableProxy(own.port);
