@@ -354,11 +354,15 @@ export function createSessionManager(settings: SessionSettings, config: Normaliz
       if (typeof sub !== 'string' || sub === '') throw new JwtGuardError('invalid_request', 'revokeSubject needs a subject (the "sub" claim) as a non-empty string; pass String(sub) for a number.');
       const at = now();
       const until = revokedUntil(at);
+      let ended: readonly string[];
       try {
-        await store.revokeSubject(sub, at, until);
+        ended = await store.revokeSubject(sub, at, until);
       } catch (error) {
         throw storeFailure(error);
       }
+      // The ended sessions too, not only the subject entry: a token minted in the second of the
+      // call passes the subject rule (iat has 1 s resolution) and is refused here by its sid.
+      for (const sid of ended) apply({ type: 'session', sid, until });
       apply({ type: 'subject', sub, before: at, until });
     },
 

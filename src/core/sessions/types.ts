@@ -258,9 +258,10 @@ export interface TokenStore {
    * session revocation, published: `iat` has a 1-second resolution, so a token minted in the second
    * of the call is refused by its `sid`), and records "`sub` revoked before `now`" until
    * `revokedUntil` (access tokens of `sub` issued before `now` are refused), then publishes it. Repeated calls
-   * keep the latest `before` and the latest `until`. Resolves to the number of sessions ended.
+   * keep the latest `before` and the latest `until`. Resolves to the ids of the live sessions it
+   * ended, so the caller can apply their revocations locally at once, before the published echo.
    */
-  revokeSubject(sub: string, now: number, revokedUntil: number): Promise<number>;
+  revokeSubject(sub: string, now: number, revokedUntil: number): Promise<readonly string[]>;
 
   /** Every revocation with `until > now`. */
   revocations(now: number): Promise<Revocations>;

@@ -84,8 +84,9 @@ export class RedisTokenStore implements TokenStore {
     return Number(await this.#run(SCRIPTS.end, [sid, String(now), String(revokedUntil)])) === 1;
   }
 
-  async revokeSubject(sub: string, now: number, revokedUntil: number): Promise<number> {
-    return Number(await this.#run(SCRIPTS.revokeSubject, [sub, String(now), String(revokedUntil)]));
+  async revokeSubject(sub: string, now: number, revokedUntil: number): Promise<readonly string[]> {
+    const ended = await this.#run(SCRIPTS.revokeSubject, [sub, String(now), String(revokedUntil)]);
+    return Object.freeze(Array.isArray(ended) ? ended.map(String) : []);
   }
 
   async revocations(now: number): Promise<Revocations> {

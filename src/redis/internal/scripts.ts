@@ -151,11 +151,11 @@ const REVOKE_SUBJECT = `
 local sub, nowText = ARGV[2], ARGV[3]
 local now, untilMs = tonumber(nowText), tonumber(ARGV[4])
 local uk = P .. 'u:' .. sub
-local ended = 0
+local ended = {}
 -- Each session ends as at logout, its own revocation included: an access token minted in the
 -- very second of the call (iat has 1 s resolution) is still refused, by its sid.
 for _, sid in ipairs(redis.call('ZRANGE', uk, 0, -1)) do
-  if endSession(sid, now, untilMs) then ended = ended + 1 end
+  if endSession(sid, now, untilMs) then ended[#ended + 1] = sid end
 end
 redis.call('DEL', uk)
 if untilMs > now then

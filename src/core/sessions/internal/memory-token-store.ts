@@ -123,11 +123,11 @@ export class MemoryTokenStore implements TokenStore {
     return this.#end(sid, now, revokedUntil);
   }
 
-  async revokeSubject(sub: string, now: number, revokedUntil: number): Promise<number> {
-    let ended = 0;
+  async revokeSubject(sub: string, now: number, revokedUntil: number): Promise<readonly string[]> {
+    const ended: string[] = [];
     // Each session ends as at logout, its own revocation included: an access token minted in the
     // very second of the call (iat has 1 s resolution) is still refused, by its sid.
-    for (const sid of [...(this.#bySubject.get(sub) ?? [])]) if (this.#end(sid, now, revokedUntil)) ended++;
+    for (const sid of [...(this.#bySubject.get(sub) ?? [])]) if (this.#end(sid, now, revokedUntil)) ended.push(sid);
     this.#bySubject.delete(sub);
     if (revokedUntil > now) {
       const old = this.#revokedSubjects.get(sub);
@@ -136,7 +136,7 @@ export class MemoryTokenStore implements TokenStore {
       this.#maybeSweepRevocations(now);
       this.#emit({ type: 'subject', sub, before: entry.before, until: entry.until });
     }
-    return ended;
+    return Object.freeze(ended);
   }
 
   async revocations(now: number): Promise<Revocations> {
