@@ -228,12 +228,16 @@ function whenReady(client: IoRedisClient, timeout: number): Promise<void> {
     const done = (): void => {
       clearTimeout(timer);
       client.off('ready', done);
+      client.off('close', done);
       client.off('end', done);
       if (client.status === 'ready') resolve();
       else reject(unavailable(new Error(`The Redis client is not connected (${client.status}).`)));
     };
     const timer = setTimeout(done, timeout);
     client.once('ready', done);
+    // A connection attempt that fails closes: fail now rather than at the timeout, as the
+    // 'reconnecting' status above does between attempts.
+    client.once('close', done);
     client.once('end', done);
     if (status === 'wait') client.connect().catch(noop); // lazyConnect: nothing connects until asked
   });
