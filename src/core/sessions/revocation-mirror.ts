@@ -76,7 +76,8 @@ function keyOf(value: unknown): string | undefined {
  * after every reconnection (`resync`), replacing what it held: the store is the truth, and a
  * revocation issued while this process was cut off takes effect as soon as it is back.
  *
- * - **Cheap**: once loaded, {@link check} is synchronous: two `Map` lookups, no allocation.
+ * - **Cheap**: once loaded, {@link check} is synchronous: two `Map` lookups; a token that no entry
+ *   refuses reads no clock and allocates nothing.
  * - **Bounded**: an entry leaves when its `until` has passed (the last access token it concerns
  *   has expired), found lazily by `check` and swept whole each time the mirror doubles in size.
  * - **Fail closed**: when the subscription drops or a reload fails, the mirror answers from its
@@ -93,9 +94,14 @@ function keyOf(value: unknown): string | undefined {
  * too. A token of a revoked subject whose `iat` is missing or not a number is refused either way
  * (fail closed).
  *
+ * Not exported from the package: the session manager owns one mirror per guard, applies the
+ * revocations it makes, and turns `'revoked'` / `'unavailable'` into 401 `token_revoked` / 503
+ * `session_store_unavailable`.
+ *
  * @example
  * ```ts
- * import { memoryStore, RevocationMirror } from 'jwtguard'
+ * import { memoryStore } from '../../index.js'
+ * import { RevocationMirror } from './revocation-mirror.js'
  *
  * const store = memoryStore()
  * const mirror = new RevocationMirror(store, { maxStalenessMs: 30_000 })
@@ -110,7 +116,8 @@ function keyOf(value: unknown): string | undefined {
 export class RevocationMirror {
   readonly #store: TokenStore;
   readonly #maxStalenessMs: number;
-  readonly #now: () => number;
+  /** The injected clock; `undefined` for `Date.now`, called directly (see #time). */
+  readonly #clock: (() => number) | undefined;
 
   #sessions = new Map<string, SessionEntry>();
   #subjects = new Map<string, SubjectEntry>();
@@ -164,17 +171,17 @@ export class RevocationMirror {
    * ```
    */
   constructor(store: TokenStore, options: MirrorOptions) {
-    const { maxStalenessMs, now = Date.now } = options ?? ({} as MirrorOptions);
+    const { maxStalenessMs, now } = options ?? ({} as MirrorOptions);
     if (typeof maxStalenessMs !== 'number' || Number.isNaN(maxStalenessMs) || maxStalenessMs < 0) {
       throw new JwtGuardError('invalid_options', `jwtguard: \`maxStalenessMs\` must be a non-negative number of milliseconds; got ${String(maxStalenessMs)}.`);
     }
-    if (typeof now !== 'function') throw new JwtGuardError('invalid_options', 'jwtguard: `now` must be a function returning milliseconds.');
+    if (now !== undefined && typeof now !== 'function') throw new JwtGuardError('invalid_options', 'jwtguard: `now` must be a function returning milliseconds.');
     if (typeof store !== 'object' || store === null || typeof store.subscribe !== 'function' || typeof store.revocations !== 'function') {
       throw new JwtGuardError('invalid_options', 'jwtguard: the revocation mirror needs a TokenStore.');
     }
     this.#store = store;
     this.#maxStalenessMs = maxStalenessMs;
-    this.#now = now;
+    this.#clock = now;
     this.#firstAttempt = new Promise<boolean>((resolve) => {
       this.#settleFirstAttempt = (loaded) => {
         if (this.#firstAttemptSettled) return;
@@ -209,7 +216,7 @@ export class RevocationMirror {
   /**
    * Whether a verified access token is revoked, by its `sid`, `sub` and `iat` claims. Call it for
    * every request, verified-token cache hits included. Once the first snapshot is loaded it
-   * answers synchronously (two `Map` lookups, no allocation); before that it returns a promise
+   * answers synchronously (two `Map` lookups); before that it returns a promise
    * that settles with the first load (`'unavailable'` if that fails; later calls answer
    * `'unavailable'` at once until a retry succeeds). Never throws, never rejects.
    *
@@ -299,18 +306,22 @@ export class RevocationMirror {
     return this.#sessions.size + this.#subjects.size;
   }
 
-  /** The answer on a loaded mirror. Kept free of allocation: it runs on every request. */
+  /**
+   * The answer on a loaded mirror; it runs on every request. A token that finds no entry costs two
+   * `Map` lookups and allocates nothing. The clock is read only to confirm a refusal (an entry
+   * past its `until` no longer refuses, and leaves): `Date.now()` returns a boxed number.
+   */
   #verdict(claims: { readonly sid?: unknown; readonly sub?: unknown; readonly iat?: unknown }): MirrorVerdict {
     if (!this.#loaded || this.#closed) return 'unavailable';
     try {
       const staleSince = this.#staleSince;
-      if (staleSince !== undefined && this.#now() - staleSince >= this.#maxStalenessMs) return 'unavailable';
+      if (staleSince !== undefined && this.#time() - staleSince >= this.#maxStalenessMs) return 'unavailable';
       if (typeof claims !== 'object' || claims === null) return 'ok';
       const sid = keyOf(claims.sid);
       if (sid !== undefined) {
         const session = this.#sessions.get(sid);
         if (session !== undefined) {
-          if (session.until > this.#now()) return 'revoked';
+          if (session.until > this.#time()) return 'revoked';
           this.#sessions.delete(sid);
         }
       }
@@ -318,14 +329,14 @@ export class RevocationMirror {
       if (sub !== undefined) {
         const subject = this.#subjects.get(sub);
         if (subject !== undefined) {
-          if (subject.until <= this.#now()) {
+          const iat = claims.iat;
+          // The one-second rule (see the class documentation): a session's own revocation covers
+          // the second of the call for tokens with a sid. A missing iat is refused (fail closed).
+          const issuedBefore = !isTime(iat) || (sid !== undefined ? iat < subject.beforeSeconds : iat * 1000 < subject.before);
+          // A token issued after the revocation (the user logged in again) passes without a clock read.
+          if (issuedBefore) {
+            if (subject.until > this.#time()) return 'revoked';
             this.#subjects.delete(sub);
-          } else {
-            const iat = claims.iat;
-            if (!isTime(iat)) return 'revoked';
-            // The one-second rule (see the class documentation): a session's own revocation
-            // covers the second of the call for tokens with a sid.
-            if (sid !== undefined ? iat < subject.beforeSeconds : iat * 1000 < subject.before) return 'revoked';
           }
         }
       }
@@ -334,6 +345,14 @@ export class RevocationMirror {
       // Only a hostile claims object (a throwing getter) or clock gets here: refuse, never throw.
       return 'unavailable';
     }
+  }
+
+  /**
+   * The time in ms. `Date.now()` called directly, not through a stored function: V8 then keeps
+   * the result unboxed, and a check that finds an entry allocates nothing.
+   */
+  #time(): number {
+    return this.#clock === undefined ? Date.now() : this.#clock();
   }
 
   #begin(): void {
@@ -374,20 +393,20 @@ export class RevocationMirror {
     if (this.#closed) return;
     switch (event.type) {
       case 'session':
-        if (typeof event.sid === 'string' && isTime(event.until)) this.#addSession(event.sid, event.until, ++this.#seq, this.#now());
+        if (typeof event.sid === 'string' && isTime(event.until)) this.#addSession(event.sid, event.until, ++this.#seq, this.#time());
         return;
       case 'subject':
-        if (typeof event.sub === 'string' && isTime(event.before) && isTime(event.until)) this.#addSubject(event.sub, event.before, event.until, ++this.#seq, this.#now());
+        if (typeof event.sub === 'string' && isTime(event.before) && isTime(event.until)) this.#addSubject(event.sub, event.before, event.until, ++this.#seq, this.#time());
         return;
       case 'offline':
         this.#online = false;
-        this.#staleSince ??= this.#now();
+        this.#staleSince ??= this.#time();
         return;
       case 'resync':
         this.#sawResync = true;
         this.#online = true;
         // Events may have been lost before it: not current until the reload is in.
-        this.#staleSince ??= this.#now();
+        this.#staleSince ??= this.#time();
         this.#reloadWanted = true;
         // Back online: a reload waiting for its backoff goes now.
         if (this.#retryTimer !== undefined && this.#retryIsReload) {
@@ -410,7 +429,7 @@ export class RevocationMirror {
         if (!(await this.#reloadOnce())) {
           if (this.#closed) return;
           this.#reloadWanted = true;
-          this.#staleSince ??= this.#now();
+          this.#staleSince ??= this.#time();
           this.#settleFirstAttempt(false);
           this.#retry(true, () => void this.#reloadLoop());
           return;
@@ -431,13 +450,13 @@ export class RevocationMirror {
     const startSeq = this.#seq;
     let snapshot: Revocations;
     try {
-      snapshot = await this.#store.revocations(this.#now());
+      snapshot = await this.#store.revocations(this.#time());
     } catch (error) {
       this.#lastError = error;
       return false;
     }
     if (this.#closed) return true;
-    const now = this.#now();
+    const now = this.#time();
     const previousSessions = this.#sessions;
     const previousSubjects = this.#subjects;
     this.#sessions = new Map();
