@@ -5,6 +5,7 @@
 import { SignJWT, base64url } from 'jose';
 import { createHmac, timingSafeEqual, type webcrypto } from 'node:crypto';
 import os from 'node:os';
+import type { JwtGuardOptions, TokenStore } from '../src/index.js';
 
 /** 64 bytes: at least the HS256 output size, so no library warns about a weak key. */
 export const SECRET = 'bench-secret-0123456789abcdef0123456789abcdef0123456789abcdef012';
@@ -61,9 +62,38 @@ export type Framework = (typeof FRAMEWORKS)[number];
 
 /**
  * bare: no auth; noop: one empty middleware (what any middleware costs); floor: a middleware that
- * runs only {@link floorVerify} (what any HS256 verification costs); jwtguard; peer.
+ * runs only {@link floorVerify} (what any HS256 verification costs); jwtguard; peer; sessions:
+ * the jwtguard guard with sessions on Redis ({@link sessionGuardOptions}).
  */
-export type Variant = 'bare' | 'noop' | 'floor' | 'jwtguard' | 'peer';
+export type Variant = 'bare' | 'noop' | 'floor' | 'jwtguard' | 'peer' | 'sessions';
+
+/** What bench/server.ts can run: the HTTP variants, and sessions on the memoryStore (the refresh benchmark's baseline). */
+export type ServerVariant = Variant | 'sessions-memory';
+export const SERVER_VARIANTS: readonly ServerVariant[] = ['bare', 'noop', 'floor', 'jwtguard', 'peer', 'sessions', 'sessions-memory'];
+
+export const LOGIN_PATH = '/api/auth/login';
+export const REFRESH_PATH = '/api/auth/refresh';
+export const LOGOUT_PATH = '/api/auth/logout';
+
+/**
+ * The sessions variant's guard: the jwtguard variant's `{ secret, algorithm: 'HS256' }` plus
+ * sessions. Access tokens live 1 h and sessions 2 h, more than a full run, so nothing expires
+ * during it (and keys left on an outside Redis go away by themselves).
+ */
+export function sessionGuardOptions(store: TokenStore): JwtGuardOptions {
+  return {
+    secret: SECRET,
+    algorithm: 'HS256',
+    authPath: LOGIN_PATH,
+    expiresIn: '1h',
+    refresh: { path: REFRESH_PATH, expiresIn: '2h' },
+    logoutPath: LOGOUT_PATH,
+    store,
+  };
+}
+
+/** What the sessions servers' login route (POST {@link LOGIN_PATH}?sub=...) answers, for the guard to mint. */
+export const loginClaims = (sub: string): { sub: string; role: string } => ({ sub, role: 'user' });
 
 /** Which peer middleware each framework is compared with (see bench/server.ts for the exact setup). */
 export const PEERS: Readonly<Record<Framework, string>> = {
@@ -73,12 +103,14 @@ export const PEERS: Readonly<Record<Framework, string>> = {
   hono: 'hono/jwt',
 };
 
-/** All knobs, read once. With the defaults a full run takes about 13 minutes on a 2-core machine. */
+/** All knobs, read once. With the defaults a full run takes about 18 minutes on a 2-core machine (13 without the sessions rows and the refresh benchmark). */
 export const settings = {
-  /** `micro`, `http` or both (unset). */
+  /** One part only: `micro`, `http` (the HTTP table and the refresh benchmark), `refresh`, `memory`; unset: all. */
   only: (() => {
     const only = process.env.BENCH_ONLY?.trim() || undefined;
-    if (only !== undefined && only !== 'micro' && only !== 'http' && only !== 'memory') throw new Error(`BENCH_ONLY must be "micro", "http" or "memory"; got ${JSON.stringify(only)}.`);
+    if (only !== undefined && only !== 'micro' && only !== 'http' && only !== 'refresh' && only !== 'memory') {
+      throw new Error(`BENCH_ONLY must be "micro", "http", "refresh" or "memory"; got ${JSON.stringify(only)}.`);
+    }
     return only;
   })(),
   /** Seconds per measured HTTP run. */
@@ -86,6 +118,8 @@ export const settings = {
   /** Seconds of unmeasured load before each measured HTTP run (same server, same token mode). */
   warmup: envNumber('BENCH_WARMUP', 1, 0),
   connections: Math.floor(envNumber('BENCH_CONNECTIONS', 50, 1)),
+  /** BENCH_SESSIONS=0 turns the sessions rows and the refresh benchmark off. */
+  sessions: !['0', 'false', 'no', 'off'].includes(process.env.BENCH_SESSIONS?.trim().toLowerCase() ?? ''),
   /** Distinct valid tokens for the HTTP "fresh token per request" mode. */
   httpTokens: Math.floor(envNumber('BENCH_HTTP_TOKENS', 200_000, 1000)),
   /** Extra attempts for an HTTP run during which other processes used the CPU (the least disturbed is kept). */
@@ -162,9 +196,13 @@ export function tamper(token: string): string {
   return `${header}.${base64url.encode(JSON.stringify({ ...claims, sub: 'admin' }))}.${signature}`;
 }
 
-export function decodeSub(token: string): string {
+export function decodePayload(token: string): Record<string, unknown> {
   const payload = token.split('.')[1] ?? '';
-  return (JSON.parse(new TextDecoder().decode(base64url.decode(payload))) as { sub: string }).sub;
+  return JSON.parse(new TextDecoder().decode(base64url.decode(payload))) as Record<string, unknown>;
+}
+
+export function decodeSub(token: string): string {
+  return decodePayload(token).sub as string;
 }
 
 export const median = (values: readonly number[]): number => {

@@ -1,7 +1,9 @@
 /**
  * HTTP benchmark: GET /api/me on Express 5, Fastify 5, Koa 3 and Hono 4 (@hono/node-server), each
  * bare, behind jwtguard, and behind the framework's usual JWT middleware (express-jwt,
- * @fastify/jwt, koa-jwt, hono/jwt), all HS256 with the same 64-byte secret.
+ * @fastify/jwt, koa-jwt, hono/jwt), all HS256 with the same 64-byte secret; and behind jwtguard
+ * with sessions on Redis (`sessions`: the same guard plus authPath, refresh, logoutPath and
+ * `store: redisStore({ client })`, see bench/redis.ts for the Redis), unless BENCH_SESSIONS=0.
  *
  * Every server runs in its own child process (bench/server.ts), so the load generator (autocannon,
  * in this process) and the server never share an event loop. Two token modes per server:
@@ -12,8 +14,16 @@
  *          warmup and measured run, so a token repeats only when the pool wraps (reported).
  *
  * The bare server is loaded in both modes too, so each ratio compares runs with the same client
- * work. Before each run a sanity check must pass (guarded: 200 with the token's own payload for a
- * valid token, 401 without a token, with a tampered one and with an expired one; bare: 200), and
+ * work. The sessions variant is loaded with access tokens of real sessions (they carry `sid` and
+ * `jti`): in `same` mode a token from a login through that very server (POST /api/auth/login); in
+ * `fresh` mode a pool of BENCH_HTTP_TOKENS sessions opened beforehand, one login each, by a guard
+ * with the same options on the same Redis in this process. Its ratio to the plain jwtguard guard is
+ * paired per round like the ratios to bare (the issue's target: >= 0.90 on a repeated token).
+ *
+ * Before each run a sanity check must pass (guarded: 200 with the token's own payload for a
+ * valid token, 401 without a token, with a tampered one and with an expired one; sessions also:
+ * a pool token answers 200, and a token of another session logged in and out through the server
+ * (POST /api/auth/logout: 204) is refused with 401 token_revoked; bare: 200), and
  * every run counts non-2xx responses, errors and timeouts (all must be 0). Each run also records
  * CPU time: the server's (per request, the client-independent cost), the load generator's, and the
  * rest of the machine's; a run during which other processes used more than DISTURBED_PCT% of a core
@@ -29,34 +39,49 @@ import {
   CONSTANT_BODY,
   DISTURBED_PCT,
   FRAMEWORKS,
+  LOGIN_PATH,
+  LOGOUT_PATH,
   PEERS,
+  decodePayload,
   decodeSub,
   expiredToken,
   fmt,
   log,
+  loginClaims,
   machineBusyMicros,
   median,
   renderMarkdown,
   renderText,
+  sessionGuardOptions,
   settings,
   signToken,
   signTokens,
   subject,
   tamper,
   type Framework,
+  type ServerVariant,
   type Table,
   type Variant,
 } from './common.js';
+import { openRedis, type BenchRedis } from './redis.js';
+import { loadCore, loadRedis } from './target.js';
 
 const SERVER = fileURLToPath(new URL('./server.ts', import.meta.url));
-const VARIANTS: readonly Variant[] = ['bare', 'noop', 'floor', 'jwtguard', 'peer'];
+/** Every variant, in table order; a run has `sessions` only when it has a Redis and BENCH_SESSIONS is not 0. */
+const ALL_VARIANTS: readonly Variant[] = ['bare', 'noop', 'floor', 'jwtguard', 'peer', 'sessions'];
 
-const VARIANT_LABEL: Readonly<Record<Exclude<Variant, 'peer'>, string>> = { bare: 'bare', noop: 'empty middleware', floor: 'HMAC floor', jwtguard: 'jwtguard' };
+const VARIANT_LABEL: Readonly<Record<Exclude<Variant, 'peer'>, string>> = {
+  bare: 'bare',
+  noop: 'empty middleware',
+  floor: 'HMAC floor',
+  jwtguard: 'jwtguard',
+  sessions: 'jwtguard + sessions (Redis)',
+};
 const labelOf = (framework: Framework, variant: Variant): string => (variant === 'peer' ? PEERS[framework] : VARIANT_LABEL[variant]);
 const MODES = ['same', 'fresh'] as const;
 type Mode = (typeof MODES)[number];
 
-const FRAMEWORK_LABEL: Readonly<Record<Framework, string>> = {
+export const FRAMEWORK_LABEL: Readonly<Record<Framework, string>> = {
   express: 'Express 5',
   fastify: 'Fastify 5',
   koa: 'Koa 3',
@@ -68,7 +93,7 @@ interface Usage {
   readonly rss: number;
 }
 
-interface RunningServer {
+export interface RunningServer {
   readonly port: number;
   usage(): Promise<Usage>;
   stop(): Promise<void>;
@@ -79,10 +104,12 @@ process.on('exit', () => {
   for (const child of children) child.kill();
 });
 
-export function startServer(framework: Framework, variant: Variant): Promise<RunningServer> {
+/** Starts bench/server.ts; `redis` is required for the `sessions` variant (its URL and key prefix). */
+export function startServer(framework: Framework, variant: ServerVariant, redis?: BenchRedis): Promise<RunningServer> {
+  if (variant === 'sessions' && redis === undefined) return Promise.reject(new Error(`${framework}/${variant}: needs a Redis`));
   const child = fork(SERVER, [framework, variant], {
     execArgv: ['--import', 'tsx'],
-    env: { ...process.env, NODE_ENV: 'production' },
+    env: { ...process.env, NODE_ENV: 'production', ...(redis ? { BENCH_REDIS_URL: redis.url, BENCH_REDIS_PREFIX: redis.prefix } : {}) },
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
   children.add(child);
@@ -140,11 +167,20 @@ interface Tokens {
   readonly pool: readonly string[];
 }
 
-async function expectStatus(url: string, token: string | undefined, status: number, label: string, sub?: string): Promise<void> {
+async function expectStatus(url: string, token: string | undefined, status: number, label: string, sub?: string, error?: string): Promise<void> {
   const headers: Record<string, string> = token === undefined ? {} : { authorization: `Bearer ${token}` };
   const response = await fetch(url, { headers, signal: AbortSignal.timeout(10_000) });
   const text = await response.text();
   if (response.status !== status) throw new Error(`sanity check failed: ${label}: expected ${status}, got ${response.status} ${text.slice(0, 200)}`);
+  if (error !== undefined) {
+    let code: unknown;
+    try {
+      code = (JSON.parse(text) as { error?: unknown }).error;
+    } catch {
+      code = undefined;
+    }
+    if (code !== error) throw new Error(`sanity check failed: ${label}: expected the error "${error}", got ${text.slice(0, 200)}`);
+  }
   if (sub !== undefined) {
     let body: unknown;
     try {
@@ -154,6 +190,62 @@ async function expectStatus(url: string, token: string | undefined, status: numb
     }
     if ((body as { sub?: unknown }).sub !== sub) throw new Error(`sanity check failed: ${label}: expected the payload of "${sub}", got ${text.slice(0, 200)}`);
   }
+}
+
+/** A login answer: the session's first pair. */
+export interface SessionPair {
+  readonly token: string;
+  readonly refreshToken: string;
+  readonly expiresIn: number;
+}
+
+const REFRESH_TOKEN = /^[A-Za-z0-9_-]{43}$/;
+
+/** A token pair as the guard answers it (login or refresh), or a description of what is wrong with it. */
+export function checkPair(value: unknown, sub: string, sid?: string): SessionPair | string {
+  const pair = value as Partial<SessionPair> | null;
+  if (typeof pair !== 'object' || pair === null) return 'not a JSON object';
+  const { token, refreshToken, expiresIn } = pair;
+  if (typeof token !== 'string' || token.split('.').length !== 3) return 'no "token"';
+  if (typeof refreshToken !== 'string' || !REFRESH_TOKEN.test(refreshToken)) return 'no 43-character "refreshToken"';
+  if (typeof expiresIn !== 'number' || expiresIn <= 0) return 'no positive "expiresIn"';
+  let claims: Record<string, unknown>;
+  try {
+    claims = decodePayload(token);
+  } catch {
+    return 'a "token" whose payload is not JSON';
+  }
+  if (claims.sub !== sub) return `a token of "${String(claims.sub)}", not "${sub}"`;
+  if (typeof claims.sid !== 'string' || claims.sid === '') return 'a token without "sid"';
+  if (sid !== undefined && claims.sid !== sid) return 'a token of another session';
+  return { token, refreshToken, expiresIn };
+}
+
+/** POST /api/auth/login?sub=... through the server: the guard answers the first pair of a new session. */
+export async function login(port: number, sub: string, name: string): Promise<SessionPair> {
+  const response = await fetch(`http://127.0.0.1:${port}${LOGIN_PATH}?sub=${encodeURIComponent(sub)}`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
+  const text = await response.text();
+  if (response.status !== 200) throw new Error(`sanity check failed: ${name}: login: expected 200, got ${response.status} ${text.slice(0, 200)}`);
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  const pair = checkPair(body, sub);
+  if (typeof pair === 'string') throw new Error(`sanity check failed: ${name}: login answered ${pair}: ${text.slice(0, 200)}`);
+  return pair;
+}
+
+/** A session logged in and out through the server: its token must then be refused with token_revoked. */
+async function logoutCheck(port: number, name: string): Promise<void> {
+  const url = `http://127.0.0.1:${port}/api/me`;
+  const { token } = await login(port, 'user-logout', name);
+  await expectStatus(url, token, 200, `${name}: a new session's token`, 'user-logout');
+  const response = await fetch(`http://127.0.0.1:${port}${LOGOUT_PATH}`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
+  const text = await response.text();
+  if (response.status !== 204) throw new Error(`sanity check failed: ${name}: logout: expected 204, got ${response.status} ${text.slice(0, 200)}`);
+  await expectStatus(url, token, 401, `${name}: the token of a session logged out`, undefined, 'token_revoked');
 }
 
 /** Fails loudly unless the server really authenticates (or, bare, really answers). */
@@ -172,6 +264,11 @@ export async function sanityCheck(port: number, name: string, variant: Variant, 
   await expectStatus(url, undefined, 401, `${name}: no token`);
   await expectStatus(url, tamper(tokens.hot), 401, `${name}: tampered token`);
   await expectStatus(url, tokens.expired, 401, `${name}: expired token`);
+  if (variant === 'sessions') {
+    const first = tokens.pool[0]!;
+    await expectStatus(url, first, 200, `${name}: a token of the fresh-mode pool`, decodeSub(first));
+    await logoutCheck(port, name);
+  }
 }
 
 interface Cursor {
@@ -234,11 +331,23 @@ export interface HttpRow extends Sample {
   readonly cpuRatio: number;
   /** Fresh mode: the pool wrapped on this server, so a token came back after BENCH_HTTP_TOKENS others. */
   readonly reused: boolean;
+  /** Sessions rows: req/s ÷ the plain jwtguard guard's, paired per round like {@link rpsRatio}. */
+  readonly guardRatio?: { readonly median: number; readonly min: number; readonly max: number };
+  /** Sessions rows: server CPU µs/req ÷ the plain jwtguard guard's, paired per round. */
+  readonly guardCpuRatio?: number;
 }
+
+/** The sessions rows' Redis, or why there are none. */
+export type SessionsBackend = { readonly redis: BenchRedis; readonly skip?: undefined } | { readonly redis?: undefined; readonly skip: string };
+
+/** The issue's target for the sessions rows: req/s at least this fraction of the plain guard's, on a repeated token. */
+export const SESSIONS_TARGET = 0.9;
 
 export interface HttpResult {
   readonly rows: readonly HttpRow[];
   readonly settings: { duration: number; warmup: number; connections: number; httpTokens: number; repeat: number; retry: number; frameworks: readonly Framework[] };
+  /** `redis`: what the sessions rows ran on, and how long opening the fresh-mode sessions took; `skipped`: why there are none. */
+  readonly sessions: { readonly redis: string; readonly poolSeconds: number; readonly skipped?: undefined } | { readonly redis?: undefined; readonly skipped: string };
   readonly failures: readonly string[];
   readonly seconds: number;
 }
@@ -284,9 +393,57 @@ async function measure(server: RunningServer, name: string, mode: Mode, tokens: 
   };
 }
 
-export async function runHttp(): Promise<HttpResult> {
+/**
+ * The fresh-mode pool of the sessions variant: `count` sessions opened on `redis` (one login
+ * each, subjects as in the jose pool) by a guard with the servers' options, in this process.
+ */
+async function sessionTokens(redis: BenchRedis, count: number): Promise<string[]> {
+  const [{ createGuard }, { redisStore }] = await Promise.all([loadCore(), loadRedis()]);
+  const guard = createGuard(sessionGuardOptions(redisStore({ client: redis.client, prefix: redis.prefix })));
+  try {
+    const sessions = guard.sessions;
+    if (sessions === undefined) throw new Error('the sessions guard has no sessions');
+    const tokens: string[] = new Array<string>(count);
+    let next = 0;
+    // 64 logins in flight: Redis answers them in order, so this keeps it busy without a backlog.
+    await Promise.all(
+      Array.from({ length: 64 }, async () => {
+        while (next < count) {
+          const i = next++;
+          tokens[i] = (await sessions.start(loginClaims(subject(i)))).token;
+        }
+      }),
+    );
+    if (new Set(tokens).size !== count) throw new Error('session token pool: tokens are not all distinct');
+    const claims = decodePayload(tokens[0]!);
+    if (claims.sub !== subject(0) || typeof claims.sid !== 'string') throw new Error('session token pool is not what it should be');
+    return tokens;
+  } finally {
+    await guard.close();
+  }
+}
+
+/** `backend`: the Redis of the sessions rows (or why there are none); by default one is opened (and closed) here. */
+export async function runHttp(backend?: SessionsBackend): Promise<HttpResult> {
   const started = performance.now();
+  let own: BenchRedis | undefined;
+  if (backend === undefined) {
+    const opened = settings.sessions ? await openRedis() : { skip: 'turned off by BENCH_SESSIONS=0' };
+    if ('url' in opened) own = opened;
+    backend = 'url' in opened ? { redis: opened } : { skip: opened.skip };
+  }
+  try {
+    return await runHttpOn(backend, started);
+  } finally {
+    await own?.stop();
+  }
+}
+
+async function runHttpOn(backend: SessionsBackend, started: number): Promise<HttpResult> {
   const { duration, warmup, connections, httpTokens, repeat, retry, frameworks } = settings;
+  const { redis } = backend;
+  if (backend.skip !== undefined) log(`http: no sessions rows: ${backend.skip}`);
+  const VARIANTS = ALL_VARIANTS.filter((v) => v !== 'sessions' || redis !== undefined);
   log(`http: signing ${fmt(httpTokens)} distinct tokens with jose ...`);
   const tokens: Tokens = {
     hot: await signToken('user-hot'),
@@ -295,15 +452,33 @@ export async function runHttp(): Promise<HttpResult> {
     pool: await signTokens(httpTokens),
   };
   if (decodeSub(tokens.pool[0]!) !== subject(0)) throw new Error('token pool is not what it should be');
+  let sessionPool: string[] = [];
+  let poolSeconds = 0;
+  if (redis !== undefined) {
+    log(`http: opening ${fmt(httpTokens)} sessions on Redis for the sessions variant's fresh mode ...`);
+    const poolStarted = performance.now();
+    sessionPool = await sessionTokens(redis, httpTokens);
+    poolSeconds = (performance.now() - poolStarted) / 1000;
+    log(`http: ${fmt(httpTokens / poolSeconds)} logins/s in process`);
+  }
 
   const rows: HttpRow[] = [];
   const failures: string[] = [];
   for (const framework of frameworks) {
-    // The three servers of a framework run side by side (idle ones cost nothing), so the runs a
-    // ratio compares are back to back: bare, jwtguard, peer for one token mode, then the other.
+    // The servers of a framework run side by side (idle ones cost nothing), so the runs a ratio
+    // compares are back to back: every variant for one token mode, then the other.
     const servers = new Map<Variant, RunningServer>();
     try {
-      for (const variant of VARIANTS) servers.set(variant, await startServer(framework, variant));
+      for (const variant of VARIANTS) servers.set(variant, await startServer(framework, variant, redis));
+      const byVariant = new Map<Variant, Tokens>(VARIANTS.map((v) => [v, tokens]));
+      const sessionsServer = servers.get('sessions');
+      if (sessionsServer !== undefined) {
+        // The same-mode token of the sessions variant: a login through that very server.
+        const name = `${FRAMEWORK_LABEL[framework]} / ${labelOf(framework, 'sessions')}`;
+        const hot = await login(sessionsServer.port, 'user-hot', name);
+        const other = await login(sessionsServer.port, 'user-other', name);
+        byVariant.set('sessions', { hot: hot.token, other: other.token, expired: tokens.expired, pool: sessionPool });
+      }
       const cursors = new Map<Variant, Cursor>(VARIANTS.map((v) => [v, { next: 0 }]));
       const samples = new Map<string, Sample[]>();
       for (let rep = 0; rep < repeat; rep++) {
@@ -313,13 +488,14 @@ export async function runHttp(): Promise<HttpResult> {
           for (const variant of order) {
             const name = `${FRAMEWORK_LABEL[framework]} / ${labelOf(framework, variant)}`;
             const server = servers.get(variant)!;
-            await sanityCheck(server.port, name, variant, tokens);
+            const own = byVariant.get(variant)!;
+            await sanityCheck(server.port, name, variant, own);
             log(`http: ${name}, ${mode} token${repeat > 1 ? `, run ${rep + 1}/${repeat}` : ''}: ${warmup} s warmup + ${duration} s ...`);
-            let sample = await measure(server, name, mode, tokens, cursors.get(variant)!, failures);
+            let sample = await measure(server, name, mode, own, cursors.get(variant)!, failures);
             for (let attempt = 1; attempt <= retry && sample.otherCpuPct > DISTURBED_PCT; attempt++) {
               log(`http: ${name}, ${mode} token: other processes used ${fmt(sample.otherCpuPct)}% of a core; retrying (${attempt}/${retry}) ...`);
-              await sanityCheck(server.port, name, variant, tokens);
-              const again = await measure(server, name, mode, tokens, cursors.get(variant)!, failures);
+              await sanityCheck(server.port, name, variant, own);
+              const again = await measure(server, name, mode, own, cursors.get(variant)!, failures);
               if (again.otherCpuPct < sample.otherCpuPct) sample = again;
             }
             const key = `${variant}/${mode}`;
@@ -335,6 +511,9 @@ export async function runHttp(): Promise<HttpResult> {
           const rpsRatios = runs.map((s, i) => s.rps / bareRuns[i]!.rps);
           const cpuRatios = runs.map((s, i) => s.serverCpuUsPerReq / bareRuns[i]!.serverCpuUsPerReq);
           const sum = (pick: (s: Sample) => number): number => runs.reduce((acc, s) => acc + pick(s), 0);
+          // Sessions: paired with the plain jwtguard guard's run of the same round and mode.
+          const guardRuns = variant === 'sessions' ? samples.get(`jwtguard/${mode}`)! : undefined;
+          const guardRatios = guardRuns && runs.map((s, i) => s.rps / guardRuns[i]!.rps);
           rows.push({
             framework,
             variant,
@@ -353,7 +532,13 @@ export async function runHttp(): Promise<HttpResult> {
             serverRssMb: Math.max(...runs.map((s) => s.serverRssMb)),
             rpsRatio: { median: median(rpsRatios), min: Math.min(...rpsRatios), max: Math.max(...rpsRatios) },
             cpuRatio: median(cpuRatios),
-            reused: mode === 'fresh' && cursors.get(variant)!.next > tokens.pool.length,
+            reused: mode === 'fresh' && cursors.get(variant)!.next > byVariant.get(variant)!.pool.length,
+            ...(guardRuns && guardRatios
+              ? {
+                  guardRatio: { median: median(guardRatios), min: Math.min(...guardRatios), max: Math.max(...guardRatios) },
+                  guardCpuRatio: median(runs.map((s, i) => s.serverCpuUsPerReq / guardRuns[i]!.serverCpuUsPerReq)),
+                }
+              : {}),
           });
         }
       }
@@ -364,6 +549,7 @@ export async function runHttp(): Promise<HttpResult> {
   return {
     rows,
     settings: { duration, warmup, connections, httpTokens, repeat, retry, frameworks },
+    sessions: redis !== undefined ? { redis: redis.description, poolSeconds } : { skipped: backend.skip ?? 'no Redis' },
     failures,
     seconds: (performance.now() - started) / 1000,
   };
@@ -371,13 +557,32 @@ export async function runHttp(): Promise<HttpResult> {
 
 export function httpTable(result: HttpResult): Table {
   const multi = result.settings.repeat > 1;
+  const sessions = result.rows.some((r) => r.guardRatio !== undefined);
   const ordered = [...result.rows].sort(
     (a, b) =>
-      FRAMEWORKS.indexOf(a.framework) - FRAMEWORKS.indexOf(b.framework) || MODES.indexOf(a.mode) - MODES.indexOf(b.mode) || VARIANTS.indexOf(a.variant) - VARIANTS.indexOf(b.variant),
+      FRAMEWORKS.indexOf(a.framework) - FRAMEWORKS.indexOf(b.framework) || MODES.indexOf(a.mode) - MODES.indexOf(b.mode) || ALL_VARIANTS.indexOf(a.variant) - ALL_VARIANTS.indexOf(b.variant),
   );
+  const ratioRange = (ratio: { readonly median: number; readonly min: number; readonly max: number }): string =>
+    `${fmt(ratio.median, 2)}×${multi ? ` (${fmt(ratio.min, 2)}–${fmt(ratio.max, 2)})` : ''}`;
   return {
-    headers: ['framework', 'middleware', 'token', 'req/s', '× bare', ...(multi ? ['range'] : []), 'p50 ms', 'p99 ms', 'server CPU µs/req', 'CPU/req × bare', 'server CPU', 'client CPU', 'other CPU', 'non-2xx/errors'],
-    numeric: [false, false, false, true, true, ...(multi ? [true] : []), true, true, true, true, true, true, true, true],
+    headers: [
+      'framework',
+      'middleware',
+      'token',
+      'req/s',
+      '× bare',
+      ...(multi ? ['range'] : []),
+      ...(sessions ? ['× jwtguard'] : []),
+      'p50 ms',
+      'p99 ms',
+      'server CPU µs/req',
+      'CPU/req × bare',
+      'server CPU',
+      'client CPU',
+      'other CPU',
+      'non-2xx/errors',
+    ],
+    numeric: [false, false, false, true, true, ...(multi ? [true] : []), ...(sessions ? [true] : []), true, true, true, true, true, true, true, true],
     rows: ordered.map((row) => {
       return [
         FRAMEWORK_LABEL[row.framework],
@@ -386,6 +591,7 @@ export function httpTable(result: HttpResult): Table {
         fmt(row.rps),
         `${fmt(row.rpsRatio.median, 2)}×`,
         ...(multi ? [`${fmt(row.rpsRatio.min, 2)}–${fmt(row.rpsRatio.max, 2)}`] : []),
+        ...(sessions ? [row.guardRatio ? ratioRange(row.guardRatio) : ''] : []),
         fmt(row.p50, 0),
         fmt(row.p99, 0),
         fmt(row.serverCpuUsPerReq, 1),
@@ -403,9 +609,23 @@ export function httpMarkdown(result: HttpResult): string {
   return renderMarkdown(httpTable(result));
 }
 
+/** The sessions rows against the plain guard, one line per framework and token mode (empty without sessions rows). */
+export function sessionsSummary(result: HttpResult): string[] {
+  const multi = result.settings.repeat > 1;
+  return result.rows
+    .filter((r) => r.guardRatio !== undefined)
+    .sort((a, b) => FRAMEWORKS.indexOf(a.framework) - FRAMEWORKS.indexOf(b.framework) || MODES.indexOf(a.mode) - MODES.indexOf(b.mode))
+    .map((r) => {
+      const ratio = r.guardRatio!;
+      const verdict = r.mode === 'same' ? (ratio.median >= SESSIONS_TARGET ? ' (target ≥ 0.90: met)' : ' (target ≥ 0.90: NOT met)') : '';
+      return `${FRAMEWORK_LABEL[r.framework]}, ${r.mode} token: req/s ${fmt(ratio.median, 2)}×${multi ? ` (rounds ${fmt(ratio.min, 2)}–${fmt(ratio.max, 2)})` : ''} of jwtguard without sessions${verdict}; server CPU/req ${fmt(r.guardCpuRatio ?? NaN, 2)}×`;
+    });
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const result = await runHttp();
   console.log(renderText(httpTable(result)));
+  for (const line of sessionsSummary(result)) console.log(line);
   if (result.failures.length > 0) {
     console.error(`\nFAILED: ${result.failures.join('; ')}`);
     process.exitCode = 1;

@@ -1,8 +1,16 @@
 /**
- * `npm run bench`: the micro benchmark, then the HTTP benchmark, then bench/RESULTS.md.
+ * `npm run bench`: the micro benchmark, then the HTTP benchmark (with the sessions rows), then the
+ * refresh benchmark, then the memory benchmark, then bench/RESULTS.md.
+ *
+ * The sessions rows and the refresh benchmark need a Redis: a throwaway redis-server started here
+ * (when it is on PATH; no persistence, a temporary directory, killed at the end), else REDIS_URL;
+ * without either they are skipped, with the reason printed and written to RESULTS.md.
  *
  * Environment (all optional):
- *   BENCH_ONLY=micro|http|memory  run one part only (RESULTS.md then holds that part only)
+ *   BENCH_ONLY=micro|http|refresh|memory  run one part only (RESULTS.md then holds that part only);
+ *                              http is the HTTP table (sessions rows included) and the refresh benchmark
+ *   BENCH_SESSIONS=0           no sessions rows and no refresh benchmark (no Redis needed)
+ *   REDIS_URL=redis://...      the Redis to use when redis-server is not on PATH
  *   BENCH_MEMORY_TOKENS=1000000   distinct tokens per phase of the memory benchmark
  *   BENCH_DURATION=3           seconds per measured HTTP run
  *   BENCH_WARMUP=1             seconds of unmeasured load before each HTTP run
@@ -16,6 +24,7 @@
  *   BENCH_WARMUP_MS=300        micro warmup per benchmark
  *   BENCH_COLD_TOKENS=60000    distinct tokens for the micro "cold" mode
  *   BENCH_NO_WRITE=1           print only, leave RESULTS.md alone
+ *   BENCH_OUT=path             write the results there instead of bench/RESULTS.md
  *
  * A failed sanity check aborts the run (and RESULTS.md is not written). Non-2xx responses,
  * errors or timeouts during a run are reported in the tables and make the exit code 1.
@@ -25,14 +34,16 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { DISTURBED_PCT, fmt, log, renderText, settings } from './common.js';
-import { httpMarkdown, httpTable, runHttp, type HttpResult } from './http.js';
+import { FRAMEWORK_LABEL, SESSIONS_TARGET, httpMarkdown, httpTable, runHttp, sessionsSummary, type HttpResult, type SessionsBackend } from './http.js';
 import { memoryMarkdown, runMemory, type MemoryRow } from './memory.js';
 import { microMarkdown, microTable, runMicro, type MicroResult } from './micro.js';
+import { openRedis, type BenchRedis } from './redis.js';
+import { refreshMarkdown, refreshSummary, refreshTable, runRefresh, type RefreshResult } from './refresh.js';
 
 const ROOT = new URL('../', import.meta.url);
-const OUT = fileURLToPath(new URL('./RESULTS.md', import.meta.url));
+const OUT = process.env.BENCH_OUT?.trim() || fileURLToPath(new URL('./RESULTS.md', import.meta.url));
 
-const LIBRARIES = ['jose', 'fast-jwt', 'jsonwebtoken', 'express', 'express-jwt', 'fastify', '@fastify/jwt', 'koa', 'koa-jwt', 'hono', '@hono/node-server', 'autocannon'];
+const LIBRARIES = ['jose', 'fast-jwt', 'jsonwebtoken', 'express', 'express-jwt', 'fastify', '@fastify/jwt', 'koa', 'koa-jwt', 'hono', '@hono/node-server', 'autocannon', 'redis'];
 
 function version(name: string): string {
   try {
@@ -55,7 +66,9 @@ function gitState(): string {
 
 const loadavg = (): string => os.loadavg().map((l) => l.toFixed(2)).join(', ');
 
-function markdown(environment: readonly string[], micro: MicroResult | undefined, http: HttpResult | undefined, memory: readonly MemoryRow[] | undefined, seconds: number): string {
+type Refresh = RefreshResult | { readonly skipped: string };
+
+function markdown(environment: readonly string[], micro: MicroResult | undefined, http: HttpResult | undefined, refresh: Refresh | undefined, memory: readonly MemoryRow[] | undefined, seconds: number): string {
   const out: string[] = [
     '# jwtguard benchmarks',
     '',
@@ -105,6 +118,23 @@ function markdown(environment: readonly string[], micro: MicroResult | undefined
       'machine moved during the run. Before each run the server must answer 200 with the token\'s own payload for valid tokens and',
       '401 without a token, with a tampered and with an expired one.',
       '',
+      ...(http.sessions.redis !== undefined
+        ? [
+            '**jwtguard + sessions (Redis)**: the jwtguard guard with sessions on: the same `{ secret, algorithm: \'HS256\' }` plus',
+            "`authPath: '/api/auth/login'`, `expiresIn: '1h'`, `refresh: { path: '/api/auth/refresh', expiresIn: '2h' }`,",
+            "`logoutPath: '/api/auth/logout'` and `store: redisStore({ client })`, a node-redis client of",
+            `${http.sessions.redis}. Each access token is checked against the guard's local mirror of the`,
+            'revocations (fed by Redis pub/sub), so a request makes no Redis call. Its tokens are access tokens of real sessions,',
+            'which carry `sid` and `jti` (about 100 characters longer than the jose tokens, and `/api/me` answers those claims',
+            'too): **same**, a token from a login through that very server (POST /api/auth/login, whose route answers',
+            `\`{ sub, role }\`); **fresh**, ${fmt(httpTokens)} sessions opened beforehand, one login each, by a guard with the same options`,
+            `on the same Redis in the bench process (${fmt(httpTokens / http.sessions.poolSeconds)} logins/s there). Its sanity check adds: a pool token answers`,
+            '200, and a token of a session logged in and then out through the server (POST /api/auth/logout: 204) answers',
+            '401 `token_revoked`. **× jwtguard**: req/s divided by the plain jwtguard row\'s of the same framework, token mode and',
+            `round, median over rounds (single-round range in brackets); the issue's target is ≥ ${fmt(SESSIONS_TARGET, 2)}× on a repeated token.`,
+            '',
+          ]
+        : [`No sessions rows: ${http.sessions.skipped}.`, '']),
       'p50/p99 latencies are in whole milliseconds (autocannon\'s resolution).',
       '',
       '**server CPU µs/req** (server process CPU time ÷ requests) is the cost that does not depend on the client, and',
@@ -118,6 +148,8 @@ function markdown(environment: readonly string[], micro: MicroResult | undefined
       httpMarkdown(http),
       '',
     );
+    const summary = sessionsSummary(http);
+    if (summary.length > 0) out.push('Sessions on Redis against the same guard without sessions:', '', ...summary.map((line) => `- ${line}`), '');
     const disturbed = http.rows.filter((r) => r.otherCpuPct > DISTURBED_PCT).length;
     if (disturbed > 0) {
       out.push(
@@ -134,6 +166,42 @@ function markdown(environment: readonly string[], micro: MicroResult | undefined
       );
     }
     if (http.failures.length > 0) out.push('**FAILURES:**', '', ...http.failures.map((f) => `- ${f}`), '');
+  }
+  if (refresh !== undefined) {
+    out.push('## Refresh: POST /api/auth/refresh on Redis', '');
+    if ('skipped' in refresh) {
+      out.push(`Skipped: ${refresh.skipped}.`, '');
+    } else {
+      const { duration, warmup, chains, repeat } = refresh.settings;
+      out.push(
+        `${FRAMEWORK_LABEL[refresh.framework]}, the sessions guard of the HTTP benchmark, on Redis (${refresh.redis}) and, as a`,
+        "baseline, on `memoryStore()`; each (operation, store) on a server process of its own. **refresh**:",
+        `${chains} concurrent chains, each one session logged in beforehand: every request is POST /api/auth/refresh with the`,
+        'refresh token the previous answer gave (rotation: each one is good once), so autocannon\'s fixed requests cannot',
+        'do it; the client is node:http with a keep-alive agent, one socket per chain, in the bench process. **login**: as',
+        `many concurrent loops of POST /api/auth/login, each a new session. ${duration} s per run after ${warmup} s of warmup${repeat > 1 ? `, ${repeat} rounds` : ''}`,
+        '(each runs the four back to back, in an order that rotates; medians reported). Every answer must be 200 with a',
+        'well-formed pair of the chain\'s subject and session and a new refresh token, else it counts as failed. Before',
+        'each run: a login, a refresh, the same refresh again within the grace (the same pair back), the new access token',
+        'accepted, then the grandparent refresh token refused with 401 `refresh_token_reused`, which must end the session',
+        '(its access token 401 `token_revoked`, its current refresh token 401 `refresh_token_invalid`).',
+        '',
+        'A refresh costs a SHA-256 of the presented token, a lookup and an atomic rotation in the store (two Redis',
+        'scripts), a signed access token and the encrypted answer kept for the grace; a login one signed token and one',
+        'store write. **× memoryStore**: per second ÷ the memoryStore\'s for the same operation, paired per round (range in',
+        'brackets). **server / Redis CPU µs/op**: CPU time of the server process / of redis-server (INFO cpu) per',
+        'operation; the CPU columns are CPU time ÷ wall time. Server, Redis and load generator share the two cores here,',
+        'so the figures are a floor for what one instance does, not a Redis limit.',
+        '',
+        refreshMarkdown(refresh),
+        '',
+        refreshSummary(refresh),
+        '',
+      );
+      const disturbed = refresh.rows.filter((r) => r.otherCpuPct > DISTURBED_PCT).length;
+      if (disturbed > 0) out.push(`**Warning:** in ${disturbed} of ${refresh.rows.length} rows other processes used more than ${DISTURBED_PCT}% of a core: those rates are unreliable.`, '');
+      if (refresh.failures.length > 0) out.push('**FAILURES:**', '', ...refresh.failures.map((f) => `- ${f}`), '');
+    }
   }
   if (memory) {
     out.push(
@@ -165,35 +233,70 @@ log(environment.join('\n'));
 
 let micro: MicroResult | undefined;
 let http: HttpResult | undefined;
+let refresh: Refresh | undefined;
 let memory: MemoryRow[] | undefined;
-if (settings.only === undefined || settings.only === 'micro') {
-  micro = await runMicro();
-  console.log(`\nMicro: one HS256 verification (${fmt(micro.seconds, 1)} s)\n`);
-  console.log(renderText(microTable(micro)));
-  if (micro.otherCpuPct > DISTURBED_PCT) console.log(`Warning: other processes used ${fmt(micro.otherCpuPct)}% of a core during the micro benchmark.`);
+const runsHttp = settings.only === undefined || settings.only === 'http';
+const runsRefresh = runsHttp || settings.only === 'refresh';
+// One Redis for the sessions rows and the refresh benchmark, opened before any timing starts.
+let redis: BenchRedis | undefined;
+let backend: SessionsBackend | undefined;
+if (runsRefresh) {
+  const opened = settings.sessions ? await openRedis() : { skip: 'turned off by BENCH_SESSIONS=0' };
+  if ('url' in opened) redis = opened;
+  backend = 'url' in opened ? { redis: opened } : { skip: opened.skip };
+  const line = redis ? `Redis: ${redis.description}` : `Redis: none, sessions rows and refresh benchmark skipped: ${backend.skip}`;
+  environment.push(line);
+  log(line);
 }
-if (settings.only === undefined || settings.only === 'http') {
-  http = await runHttp();
-  console.log(`\nHTTP: GET /api/me (${fmt(http.seconds, 1)} s)\n`);
-  console.log(renderText(httpTable(http)));
-  if (http.rows.some((r) => r.reused)) console.log(`† the token pool wrapped on that server (BENCH_HTTP_TOKENS=${settings.httpTokens})`);
-  const disturbed = http.rows.filter((r) => r.otherCpuPct > DISTURBED_PCT).length;
-  if (disturbed > 0) console.log(`Warning: other processes used > ${DISTURBED_PCT}% of a core in ${disturbed} rows: those numbers are unreliable.`);
-}
-if (settings.only === undefined || settings.only === 'memory') {
-  memory = await runMemory();
-  console.log('\nMemory and floods\n');
-  console.log(memoryMarkdown(memory));
+try {
+
+  if (settings.only === undefined || settings.only === 'micro') {
+    micro = await runMicro();
+    console.log(`\nMicro: one HS256 verification (${fmt(micro.seconds, 1)} s)\n`);
+    console.log(renderText(microTable(micro)));
+    if (micro.otherCpuPct > DISTURBED_PCT) console.log(`Warning: other processes used ${fmt(micro.otherCpuPct)}% of a core during the micro benchmark.`);
+  }
+  if (runsHttp) {
+    http = await runHttp(backend);
+    console.log(`\nHTTP: GET /api/me (${fmt(http.seconds, 1)} s)\n`);
+    console.log(renderText(httpTable(http)));
+    if (http.rows.some((r) => r.reused)) console.log(`† the token pool wrapped on that server (BENCH_HTTP_TOKENS=${settings.httpTokens})`);
+    const disturbed = http.rows.filter((r) => r.otherCpuPct > DISTURBED_PCT).length;
+    if (disturbed > 0) console.log(`Warning: other processes used > ${DISTURBED_PCT}% of a core in ${disturbed} rows: those numbers are unreliable.`);
+    const summary = sessionsSummary(http);
+    if (summary.length > 0) console.log(`\nSessions on Redis against the same guard without sessions:\n${summary.map((line) => `  ${line}`).join('\n')}`);
+    else if (http.sessions.skipped !== undefined) console.log(`\nNo sessions rows: ${http.sessions.skipped}`);
+  }
+  if (runsRefresh) {
+    refresh = await runRefresh(backend);
+    if ('skipped' in refresh) {
+      console.log(`\nRefresh benchmark skipped: ${refresh.skipped}`);
+    } else {
+      console.log(`\nRefresh: POST /api/auth/refresh, ${FRAMEWORK_LABEL[refresh.framework]}, ${refresh.settings.chains} chains (${fmt(refresh.seconds, 1)} s)\n`);
+      console.log(renderText(refreshTable(refresh)));
+      console.log(refreshSummary(refresh));
+      const disturbed = refresh.rows.filter((r) => r.otherCpuPct > DISTURBED_PCT).length;
+      if (disturbed > 0) console.log(`Warning: other processes used > ${DISTURBED_PCT}% of a core in ${disturbed} rows: those numbers are unreliable.`);
+    }
+  }
+  if (settings.only === undefined || settings.only === 'memory') {
+    memory = await runMemory();
+    console.log('\nMemory and floods\n');
+    console.log(memoryMarkdown(memory));
+  }
+} finally {
+  await redis?.stop();
 }
 const seconds = (performance.now() - started) / 1000;
 environment.push(`Load average at end: ${loadavg()}`);
 console.log(`\nTotal: ${fmt(seconds, 1)} s`);
 
 if (process.env.BENCH_NO_WRITE === undefined || process.env.BENCH_NO_WRITE === '' || process.env.BENCH_NO_WRITE === '0') {
-  writeFileSync(OUT, markdown(environment, micro, http, memory, seconds));
+  writeFileSync(OUT, markdown(environment, micro, http, refresh, memory, seconds));
   console.log(`Wrote ${OUT}`);
 }
-if (http && http.failures.length > 0) {
-  console.error(`\nFAILED: ${http.failures.join('; ')}`);
+const failures = [...(http?.failures ?? []), ...(refresh !== undefined && !('skipped' in refresh) ? refresh.failures : [])];
+if (failures.length > 0) {
+  console.error(`\nFAILED: ${failures.join('; ')}`);
   process.exitCode = 1;
 }

@@ -1,20 +1,45 @@
 /**
- * One benchmark server, run in its own process by bench/http.ts:
+ * One benchmark server, run in its own process by bench/http.ts and bench/refresh.ts:
  *
- *   node --import tsx bench/server.ts <express|fastify|koa|hono> <bare|noop|floor|jwtguard|peer>
+ *   node --import tsx bench/server.ts <express|fastify|koa|hono> <bare|noop|floor|jwtguard|peer|sessions|sessions-memory>
  *
  * Listens on 127.0.0.1 (a free port), prints `BENCH_PORT=<port>` on stdout, and serves
  * GET /api/me: the verified payload (bare: a constant of the same shape). Over the IPC channel it
  * answers `{ type: 'usage' }` with its CPU time and RSS, so the parent can compute CPU per request.
  * It exits when the parent disconnects.
+ *
+ * `sessions`: the jwtguard guard with `sessionGuardOptions` (bench/common.ts) on
+ * `redisStore({ client })`, a node-redis client of BENCH_REDIS_URL, keys under BENCH_REDIS_PREFIX;
+ * `sessions-memory`: the same on `memoryStore()`. Both add the login route, POST /api/auth/login?sub=...,
+ * which answers `{ sub, role: 'user' }` for the guard to turn into a session's first pair; the
+ * guard answers POST /api/auth/refresh and POST /api/auth/logout itself.
  */
 import type { NextFunction, Request, Response } from 'express';
-import { loadExpress, loadFastify, loadHono, loadKoa } from './target.js';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AddressInfo } from 'node:net';
-import { CONSTANT_BODY, SECRET, floorVerifyHeader, type Framework, type Variant } from './common.js';
+import type { JwtGuardOptions } from '../src/index.js';
+import { CONSTANT_BODY, LOGIN_PATH, SECRET, SERVER_VARIANTS, floorVerifyHeader, loginClaims, sessionGuardOptions, type Framework, type ServerVariant } from './common.js';
+import { loadCore, loadExpress, loadFastify, loadHono, loadKoa, loadRedis } from './target.js';
 
-type Start = (variant: Variant) => Promise<number>;
+type Start = (variant: ServerVariant) => Promise<number>;
+
+const withSessions = (variant: ServerVariant): boolean => variant === 'sessions' || variant === 'sessions-memory';
+/** The login route's subject: `?sub=` of the request. */
+const subOf = (value: unknown): string => (typeof value === 'string' && value !== '' ? value : 'user-login');
+
+/** The sessions guard's options, its store connected (Redis: the client must be up before the first request). */
+async function sessionOptions(variant: ServerVariant): Promise<JwtGuardOptions> {
+  if (variant === 'sessions-memory') return sessionGuardOptions((await loadCore()).memoryStore());
+  const url = process.env.BENCH_REDIS_URL;
+  const prefix = process.env.BENCH_REDIS_PREFIX;
+  if (url === undefined || url === '' || prefix === undefined || prefix === '') throw new Error('bench/server.ts sessions: BENCH_REDIS_URL and BENCH_REDIS_PREFIX must be set');
+  const { createClient } = await import('redis');
+  const client = createClient({ url });
+  client.on('error', (error: Error) => process.stderr.write(`bench server redis client: ${error.message}\n`));
+  await client.connect();
+  const { redisStore } = await loadRedis();
+  return sessionGuardOptions(redisStore({ client, prefix }));
+}
 
 /**
  * @fastify/jwt's types augment FastifyRequest with a required `user` that clashes with jwtguard's
@@ -32,6 +57,10 @@ const starters: Record<Framework, Start> = {
     if (variant === 'jwtguard') {
       const { jwtGuard } = await loadExpress();
       app.use(jwtGuard({ secret: SECRET, algorithm: 'HS256' }));
+    } else if (withSessions(variant)) {
+      const { jwtGuard } = await loadExpress();
+      app.use(jwtGuard(await sessionOptions(variant)));
+      app.post(LOGIN_PATH, (req, res) => void res.json(loginClaims(subOf(req.query.sub))));
     } else if (variant === 'peer') {
       const { expressjwt } = await import('express-jwt');
       app.use(expressjwt({ secret: SECRET, algorithms: ['HS256'] }));
@@ -64,6 +93,10 @@ const starters: Record<Framework, Start> = {
     if (variant === 'jwtguard') {
       const { jwtGuard } = await loadFastify();
       await app.register(jwtGuard, { secret: SECRET, algorithm: 'HS256' });
+    } else if (withSessions(variant)) {
+      const { jwtGuard } = await loadFastify();
+      await app.register(jwtGuard, await sessionOptions(variant));
+      app.post(LOGIN_PATH, async (request) => loginClaims(subOf((request.query as { sub?: unknown }).sub)));
     } else if (variant === 'peer') {
       const { default: fastifyJwt } = await importUntyped<{ default: FastifyPluginAsync<{ secret: string; verify: object }> }>('@fastify/jwt');
       await app.register(fastifyJwt, { secret: SECRET, verify: { algorithms: ['HS256'] } });
@@ -93,6 +126,9 @@ const starters: Record<Framework, Start> = {
     if (variant === 'jwtguard') {
       const { jwtGuard } = await loadKoa();
       app.use(jwtGuard({ secret: SECRET, algorithm: 'HS256' }));
+    } else if (withSessions(variant)) {
+      const { jwtGuard } = await loadKoa();
+      app.use(jwtGuard(await sessionOptions(variant)));
     } else if (variant === 'peer') {
       const { default: koaJwt } = await import('koa-jwt');
       app.use(koaJwt({ secret: SECRET, algorithms: ['HS256'] }));
@@ -112,6 +148,7 @@ const starters: Record<Framework, Start> = {
     }
     app.use(async (ctx) => {
       if (ctx.method === 'GET' && ctx.path === '/api/me') ctx.body = variant === 'bare' || variant === 'noop' ? CONSTANT_BODY : ctx.state.user;
+      else if (withSessions(variant) && ctx.method === 'POST' && ctx.path === LOGIN_PATH) ctx.body = loginClaims(subOf(ctx.query.sub));
     });
     return new Promise((resolve) => {
       const server = app.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
@@ -125,6 +162,10 @@ const starters: Record<Framework, Start> = {
     if (variant === 'jwtguard') {
       const { jwtGuard } = await loadHono();
       app.use('*', jwtGuard({ secret: SECRET, algorithm: 'HS256' }));
+    } else if (withSessions(variant)) {
+      const { jwtGuard } = await loadHono();
+      app.use('*', jwtGuard(await sessionOptions(variant)));
+      app.post(LOGIN_PATH, (c) => c.json(loginClaims(subOf(c.req.query('sub')))));
     } else if (variant === 'peer') {
       const { jwt } = await import('hono/jwt');
       app.use('*', jwt({ secret: SECRET, alg: 'HS256' }));
@@ -149,9 +190,9 @@ const starters: Record<Framework, Start> = {
   },
 };
 
-const [framework, variant] = process.argv.slice(2) as [Framework, Variant];
-if (!Object.hasOwn(starters, framework) || !['bare', 'noop', 'floor', 'jwtguard', 'peer'].includes(variant)) {
-  console.error('usage: bench/server.ts <express|fastify|koa|hono> <bare|noop|floor|jwtguard|peer>');
+const [framework, variant] = process.argv.slice(2) as [Framework, ServerVariant];
+if (!Object.hasOwn(starters, framework) || !SERVER_VARIANTS.includes(variant)) {
+  console.error(`usage: bench/server.ts <express|fastify|koa|hono> <${SERVER_VARIANTS.join('|')}>`);
   process.exit(2);
 }
 

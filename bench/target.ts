@@ -8,12 +8,14 @@ import type * as ExpressModule from '../src/adapters/express.js';
 import type * as FastifyModule from '../src/adapters/fastify.js';
 import type * as HonoModule from '../src/adapters/hono.js';
 import type * as KoaModule from '../src/adapters/koa.js';
+import type * as RedisModule from '../src/redis.js';
 
 type Core = typeof CoreModule;
 type Express = typeof ExpressModule;
 type Fastify = typeof FastifyModule;
 type Koa = typeof KoaModule;
 type Hono = typeof HonoModule;
+type Redis = typeof RedisModule;
 
 const DIST = new URL('../dist/esm/', import.meta.url).href;
 const load = <T>(path: string): Promise<T> => import(`${DIST}${path}`) as Promise<T>;
@@ -23,3 +25,4 @@ export const loadExpress = (): Promise<Express> => load<Express>('adapters/expre
 export const loadFastify = (): Promise<Fastify> => load<Fastify>('adapters/fastify.js');
 export const loadKoa = (): Promise<Koa> => load<Koa>('adapters/koa.js');
 export const loadHono = (): Promise<Hono> => load<Hono>('adapters/hono.js');
+export const loadRedis = (): Promise<Redis> => load<Redis>('redis.js');
