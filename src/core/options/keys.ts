@@ -5,6 +5,7 @@ import {
   createRemoteJWKSet,
   errors,
   importJWK,
+  jwksCache,
   importPKCS8,
   importSPKI,
   importX509,
@@ -13,6 +14,7 @@ import {
   type JWTHeaderParameters,
   type JWTPayload,
   type KeyObject,
+  type RemoteJWKSetOptions,
 } from 'jose';
 import { JwtGuardError } from '../errors/jwt-guard-error.js';
 import { nodeBuiltin } from '../internal/node-builtin.js';
@@ -56,6 +58,23 @@ export interface KeySet {
   readonly signingKey: (alg: JwsAlgorithm) => Promise<JoseKey>;
   /** Whether signing with `alg` is possible with the configured keys. */
   readonly canSign: (alg: JwsAlgorithm) => boolean;
+  /** How far a key `verificationKey` resolved may be reused; `undefined` with `getKey` (a key per call). */
+  readonly reuse: KeyReuse | undefined;
+}
+
+/**
+ * @internal What the synchronous asymmetric fast path needs to reuse a key that jose resolved
+ * through {@link KeySet.verificationKey} and verified a token with. Without `getKey`, the key for a
+ * token depends only on its `alg` (a `publicKey` / `privateKey`) or on its `alg` and `kid` (a
+ * JWKS), and on which key set jose currently holds.
+ */
+export interface KeyReuse {
+  /** True when `alg` is served by `publicKey` / `privateKey` (the `kid` plays no part); false when the JWKS chooses by `alg` and `kid`. */
+  readonly byAlgOnly: (alg: JwsAlgorithm) => boolean;
+  /** Changes whenever the JWKS behind `verificationKey` is replaced (a remote set applied a fetch); constant otherwise. */
+  readonly generation: () => number;
+  /** Whether the JWKS would answer from the keys it holds, without fetching first: false while a remote set is missing or stale. */
+  readonly jwksCurrent: () => boolean;
 }
 
 function invalid(message: string): JwtGuardError {
@@ -283,6 +302,8 @@ export function resolveKeys(options: JwtGuardOptions): KeySet {
   if (getKey !== undefined && typeof getKey !== 'function') throw invalid('`getKey` must be a function `(header, payload) => key`.');
 
   let jwksResolver: ((header: JWTHeaderParameters, token: string) => Promise<JoseKey>) | undefined;
+  let jwksGeneration = 0;
+  let jwksCurrent = (): boolean => true; // a local `{ keys }` set never changes
   if (jwks !== undefined) {
     if (typeof jwks === 'string' || jwks instanceof URL) {
       let url: URL;
@@ -298,11 +319,13 @@ export function resolveKeys(options: JwtGuardOptions): KeySet {
       }
       let remote: ReturnType<typeof createRemoteJWKSet>;
       try {
-        remote = createRemoteJWKSet(url, options.jwksOptions);
+        remote = createRemoteJWKSet(url, observeReplacements(options.jwksOptions, () => jwksGeneration++));
       } catch (error) {
         throw invalid(`\`jwksOptions\` are invalid: ${(error as Error).message} (timeoutDuration, cooldownDuration and cacheMaxAge are non-negative milliseconds).`);
       }
       jwksResolver = (header) => remote(header);
+      // jose fetches before it looks a key up when it holds no set or a stale one (cacheMaxAge).
+      jwksCurrent = () => remote.fresh;
     } else if (typeof jwks === 'object' && jwks !== null && Array.isArray((jwks as { keys?: unknown }).keys)) {
       const local = createLocalJWKSet(jwks as { keys: JWK[] });
       jwksResolver = (header) => local(header);
@@ -367,7 +390,41 @@ export function resolveKeys(options: JwtGuardOptions): KeySet {
       if (priv !== undefined) return priv.forAlg(alg);
       throw new JwtGuardError('invalid_options', `jwtguard: signing with ${alg} needs ${isHmac(alg) ? '`secret`' : '`privateKey`'}.`);
     },
+    // Mirrors verificationKey's order: a configured key for the alg first, else the JWKS.
+    reuse:
+      getKey === undefined
+        ? { byAlgOnly: (alg) => verifierFor(alg) !== undefined, generation: () => jwksGeneration, jwksCurrent: () => jwksCurrent() }
+        : undefined,
   };
+}
+
+/**
+ * `jwksOptions` with jose's `jwksCache` hook observed. jose writes `uat` and `jwks` to that object
+ * in the same synchronous step in which it replaces the key set it verifies with, and at no other
+ * time, so `onReplace` runs exactly once per applied fetch (a fetch overtaken by a newer one writes
+ * nothing). It is the only signal jose gives: `jwks()` returns a fresh copy on every call. A cache
+ * the caller passed keeps working: reads and writes go through to it.
+ */
+function observeReplacements(jwksOptions: RemoteJWKSetOptions | undefined, onReplace: () => void): RemoteJWKSetOptions {
+  const given: unknown = jwksOptions?.[jwksCache];
+  // jose ignores a cache that is not an object; so does this wrapper.
+  const outer = typeof given === 'object' && given !== null ? (given as Partial<Record<'uat' | 'jwks', unknown>>) : undefined;
+  const observed = {
+    get uat() {
+      return outer?.uat;
+    },
+    set uat(value: unknown) {
+      if (outer !== undefined) outer.uat = value;
+    },
+    get jwks() {
+      return outer?.jwks;
+    },
+    set jwks(value: unknown) {
+      if (outer !== undefined) outer.jwks = value;
+      onReplace();
+    },
+  };
+  return { ...jwksOptions, [jwksCache]: observed as unknown as RemoteJWKSetOptions[typeof jwksCache] };
 }
 
 /**
