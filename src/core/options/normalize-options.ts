@@ -1,5 +1,6 @@
 import ms from 'ms';
 import { JwtGuardError } from '../errors/jwt-guard-error.js';
+import { createAsymmetricFastPath, type AsymmetricAlgorithm, type AsymmetricFastPath } from '../internal/asymmetric-fast-path.js';
 import { createHmacFastPath, type HmacFastPath } from '../internal/hmac-fast-path.js';
 import { VerifiedTokenCache } from '../internal/verified-token-cache.js';
 import { resolveClaims, type ClaimRules } from './claims.js';
@@ -78,8 +79,14 @@ export interface NormalizedOptions {
   readonly maxTokenLength: number;
   /** Verified tokens by token string (bounded); `undefined` when `cacheSize` is 0. */
   readonly cache: VerifiedTokenCache | undefined;
-  /** Synchronous node:crypto HMAC verification; `undefined` where the runtime lacks node:crypto or keys are dynamic. */
+  /**
+   * Synchronous node:crypto verification: HMAC with the configured secret, and RS/PS/ES/EdDSA with
+   * keys jose has verified with before (see {@link asymmetricFastPath}); `undefined` where the
+   * runtime lacks node:crypto or keys come from `getKey`.
+   */
   readonly fastPath: HmacFastPath | undefined;
+  /** The RS/PS/ES/EdDSA part of {@link fastPath}, which learns its keys from jose's verifications (verifyWithJose). */
+  readonly asymmetricFastPath: AsymmetricFastPath | undefined;
   /** `onWarning`, or the default: where configuration and run-time warnings go. */
   readonly warn: (message: string) => void;
   /** Sessions (refresh tokens, logout), when `refresh` is set. */
@@ -333,10 +340,17 @@ export function normalizeOptions(options: JwtGuardOptions): NormalizedOptions {
   const expiresInSeconds = normalizeExpiresIn(options.expiresIn, maxExpiresInSeconds);
   const cacheSize = normalizeCount(options.cacheSize, 'cacheSize', DEFAULT_CACHE_SIZE, 0);
   const hmacAlgorithms = algorithms.filter(isHmac);
-  const fastPath =
+  const hmacFastPath =
     keys.secret !== undefined && options.getKey === undefined && hmacAlgorithms.length > 0
       ? createHmacFastPath(keys.secret, hmacAlgorithms as ('HS256' | 'HS384' | 'HS512')[], claims)
       : undefined;
+  const asymmetricAlgorithms = algorithms.filter((alg) => !isHmac(alg)) as AsymmetricAlgorithm[];
+  const asymmetricFastPath =
+    keys.reuse !== undefined && asymmetricAlgorithms.length > 0 ? createAsymmetricFastPath(keys.reuse, asymmetricAlgorithms, claims) : undefined;
+  const asymmetricVerify = asymmetricFastPath?.verify;
+  // Each path answers `undefined` for the other's algorithms, so they simply run one after the other.
+  const fastPath: HmacFastPath | undefined =
+    hmacFastPath !== undefined && asymmetricVerify !== undefined ? (token, now) => hmacFastPath(token, now) ?? asymmetricVerify(token, now) : (hmacFastPath ?? asymmetricVerify);
 
   const normalized: NormalizedOptions = Object.freeze({
     algorithm,
@@ -363,6 +377,7 @@ export function normalizeOptions(options: JwtGuardOptions): NormalizedOptions {
     // verdict would outlive that, so only tokens verified with configured keys are cached.
     cache: cacheSize > 0 && !keys.dynamic ? new VerifiedTokenCache(cacheSize, claims.stillValid) : undefined,
     fastPath,
+    asymmetricFastPath,
     warn,
     sessions: normalizeSessions(options, authPath, expiresInSeconds),
   });

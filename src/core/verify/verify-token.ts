@@ -20,12 +20,17 @@ export function precheck(token: unknown, config: NormalizedOptions): JwtGuardErr
 
 /** @internal jose's verdict, mapped to jwtguard codes. The reference every faster path must agree with. */
 export async function verifyWithJose(token: string, config: NormalizedOptions): Promise<JwtGuardPayload> {
+  const learner = config.asymmetricFastPath;
+  // Read before jose resolves the key, so a key from a JWKS replaced meanwhile is not learned.
+  const generation = learner?.generation() ?? 0;
   try {
     // jose checks `alg` against `algorithms` before it asks for the key, so only allowed algorithms get here.
-    const { payload } = await jwtVerify(token, (header: JWTHeaderParameters) => config.keys.verificationKey(header, token), {
+    const { payload, protectedHeader, key } = await jwtVerify(token, (header: JWTHeaderParameters) => config.keys.verificationKey(header, token), {
       ...config.claims.jose,
       algorithms: config.algorithms as string[],
     });
+    // The key jose chose and verified with serves the next token with this alg and kid synchronously.
+    learner?.learn(protectedHeader, key, generation);
     return payload as JwtGuardPayload;
   } catch (error) {
     throw mapJoseError(error);
