@@ -1,4 +1,5 @@
 import { JwtGuardError } from '../errors/jwt-guard-error.js';
+import { concat } from '../mint/mint-body.js';
 
 
 /** The largest request body the guard's own endpoints (refresh) read: `{"refreshToken":"<43 chars>"}` needs about 60 bytes. */
@@ -44,13 +45,7 @@ async function readRequest(body: object, limit: number): Promise<Uint8Array | un
     const iterator = (body as AsyncIterable<unknown>)[Symbol.asyncIterator]();
     for (let next = await iterator.next(); next.done !== true; next = await iterator.next()) if (!take(next.value)) return undefined;
   }
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
+  return concat(chunks, size);
 }
 
 function isStream(body: object): boolean {

@@ -41,7 +41,8 @@ function bytesOf(chunk: unknown): Uint8Array | undefined {
   return undefined;
 }
 
-function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {
+/** @internal The chunks as one byte array of `size` bytes (the one chunk itself when there is only one). */
+export function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {
   if (chunks.length === 1) return chunks[0] as Uint8Array;
   const out = new Uint8Array(size);
   let offset = 0;
