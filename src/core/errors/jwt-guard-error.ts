@@ -55,7 +55,20 @@ export type JwtGuardErrorCode =
    * user's claims could not be re-read, so no tokens were issued. The refresh token was not used
    * up, so retrying is safe once the hook's source is back.
    */
-  | 'reload_failed';
+  | 'reload_failed'
+  /**
+   * Route authorization (`requireScopes`, `requireAnyScope`, `anyOf` over scopes): the token is
+   * valid but lacks the scope(s) the route requires (RFC 6750 §3.1). `scopes` lists those that
+   * would grant access.
+   */
+  | 'insufficient_scope'
+  /** Route authorization (`requireClaims`, `claimCheck`): the token is valid but its claims do not allow the route. */
+  | 'claim_mismatch'
+  /**
+   * Route authorization: a `claimCheck` function threw, rejected, or returned something other
+   * than a boolean. The request is refused (never let through); the thrown error is the `cause`.
+   */
+  | 'authorization_failed';
 
 /**
  * Default HTTP status for each code: 401 for the client's token, 400 for a malformed request,
@@ -82,6 +95,9 @@ const STATUS_BY_CODE: Readonly<Record<JwtGuardErrorCode, number>> = {
   session_store_unavailable: 503,
   invalid_request: 400,
   reload_failed: 503,
+  insufficient_scope: 403,
+  claim_mismatch: 403,
+  authorization_failed: 500,
 };
 
 /**
@@ -107,8 +123,10 @@ export class JwtGuardError extends Error {
   readonly code: JwtGuardErrorCode;
   /** HTTP status this error maps to (401 for token failures). */
   readonly status: number;
-  /** For `claim_invalid`, `token_expired` and `token_not_yet_valid`: the claim that failed. */
+  /** For `claim_invalid`, `token_expired`, `token_not_yet_valid` and `claim_mismatch`: the claim that failed. */
   readonly claim: string | undefined;
+  /** For `insufficient_scope`: the scopes that would grant access (the challenge's `scope` attribute). */
+  readonly scopes: readonly string[] | undefined;
 
   /** Alias of `status`, for frameworks that read `statusCode` (Fastify, http-errors). */
   get statusCode(): number {
@@ -116,12 +134,12 @@ export class JwtGuardError extends Error {
   }
 
   /**
-   * The headers a response for this error needs: `Cache-Control: no-store`, and for 401s the
-   * RFC 6750 `WWW-Authenticate` challenge. Express (finalhandler), Fastify and Koa apply
+   * The headers a response for this error needs: `Cache-Control: no-store`, and for 401s and 403s
+   * the RFC 6750 `WWW-Authenticate` challenge. Express (finalhandler), Fastify and Koa apply
    * `err.headers` in their default error handling, so a forwarded error keeps them.
    */
   get headers(): Record<string, string> {
-    return this.status === 401 ? { 'cache-control': 'no-store', 'www-authenticate': bearerChallenge(this) } : { 'cache-control': 'no-store' };
+    return this.status === 401 || this.status === 403 ? { 'cache-control': 'no-store', 'www-authenticate': bearerChallenge(this) } : { 'cache-control': 'no-store' };
   }
 
   /** Whether the message is safe to show clients (Koa's convention): true for 4xx. */
@@ -129,27 +147,38 @@ export class JwtGuardError extends Error {
     return this.status < 500;
   }
 
-  constructor(code: JwtGuardErrorCode, message: string, options?: { claim?: string; cause?: unknown }) {
-    // A rejected token is an expected outcome, not a bug: skipping the stack trace makes a flood
-    // of bad tokens cost no more than good ones. Server-side errors keep their stack.
+  constructor(code: JwtGuardErrorCode, message: string, options?: { claim?: string; cause?: unknown; scopes?: readonly string[] }) {
+    // A rejected token (401) or a refused route (403) is an expected outcome, not a bug: skipping
+    // the stack trace makes a flood of them cost no more than good requests. Server-side errors keep their stack.
     const stackTraceLimit = Error.stackTraceLimit;
-    if (STATUS_BY_CODE[code] === 401) Error.stackTraceLimit = 0;
+    const status = STATUS_BY_CODE[code];
+    if (status === 401 || status === 403) Error.stackTraceLimit = 0;
     try {
       super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     } finally {
       Error.stackTraceLimit = stackTraceLimit;
     }
     this.code = code;
-    this.status = STATUS_BY_CODE[code];
+    this.status = status;
     this.claim = options?.claim;
+    this.scopes = options?.scopes;
   }
 }
 
-/** RFC 6750 §3: no error attribute when the request carried no token; `invalid_token` otherwise. */
+/**
+ * RFC 6750 §3: no error attribute when the request carried no token; `insufficient_scope` (with
+ * the `scope` attribute when scopes would help) for a valid token that does not allow the route
+ * (403); `invalid_token` otherwise. `error_description` keeps to the characters §3 allows: a
+ * quote or backslash becomes `'`, anything else outside printable ASCII (a description in another
+ * script, a control character) becomes `?`, so no message can break or fail the header.
+ */
 function bearerChallenge(error: JwtGuardError): string {
   if (error.code === 'token_missing') return 'Bearer';
-  const description = error.message.replace(/["\\]/g, "'");
-  return `Bearer error="invalid_token", error_description="${description}"`;
+  const description = error.message.replace(/["\\]/g, "'").replace(/[^\x20-\x7e]/g, '?');
+  if (error.status !== 403) return `Bearer error="invalid_token", error_description="${description}"`;
+  // Scopes are checked at construction to be RFC 6749 scope tokens, which need no escaping.
+  const scope = error.scopes !== undefined && error.scopes.length > 0 ? `, scope="${error.scopes.join(' ')}"` : '';
+  return `Bearer error="insufficient_scope", error_description="${description}"${scope}`;
 }
 
 Object.defineProperty(JwtGuardError.prototype, 'name', { value: 'JwtGuardError', writable: true, configurable: true });
