@@ -16,3 +16,5 @@ export { createGuard, type AuthResult, type Guard, type GuardAction, type GuardR
 export type { SessionManager, TokenPair } from './core/sessions/session-manager.js';
 export type { RefreshLookup, RefreshRecord, Revocations, RotateInput, RotateResult, SessionRecord, StoreEvent, TokenStore } from './core/sessions/types.js';
 export { memoryStore, type MemoryStoreOptions } from './core/sessions/memory-store.js';
+export { createAuthorizer } from './core/authorize/create-authorizer.js';
+export type { AuthorizationRule, AuthorizationVerdict, Authorizer, AuthorizeFunctions, AuthorizeOptions, ClaimCheckFunction, ClaimExpectation, ClaimValue, RequiredClaims } from './core/authorize/types.js';
