@@ -1,8 +1,10 @@
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HookHandlerDoneFunction, preHandlerHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { JwtGuardError } from '../core/errors/jwt-guard-error.js';
 import { createGuard, type AuthResult, type Guard } from '../core/guard/create-guard.js';
-import type { HttpResponse } from '../core/guard/http-response.js';
+import { errorResponse, type HttpResponse } from '../core/guard/http-response.js';
+import { createRouteGuards, type RuleCarrier } from '../core/authorize/route-guards.js';
+import type { AuthorizationRule, AuthorizationVerdict, AuthorizeFunctions, AuthorizeOptions, ClaimCheckFunction, RequiredClaims } from '../core/authorize/types.js';
 import type { SessionManager } from '../core/sessions/session-manager.js';
 import { BODY_HEADERS, type MintBody } from '../core/mint/mint-token-response.js';
 import type { JwtGuardOptions, JwtGuardPayload } from '../core/options/types.js';
@@ -19,6 +21,7 @@ declare module 'fastify' {
 }
 
 export type { JwtGuardOptions, JwtGuardPayload } from '../core/options/types.js';
+export type { AuthorizationRule, AuthorizeOptions, ClaimCheckFunction, RequiredClaims } from '../core/authorize/types.js';
 
 function isResponse(payload: unknown): payload is Response {
   return typeof payload === 'object' && payload !== null && Object.prototype.toString.call(payload) === '[object Response]';
@@ -168,5 +171,175 @@ function sendCore(reply: FastifyReply, { status, headers, body }: HttpResponse):
  * ```
  */
 export const jwtGuard: FastifyPluginAsync<JwtGuardOptions> = fp(jwtGuardPlugin, { fastify: '4.x || 5.x', name: 'jwtguard' });
+
+// ---- route authorization -------------------------------------------------------------------
+
+/**
+ * A Fastify `preHandler` hook made by {@link requireScopes}, {@link requireAnyScope},
+ * {@link requireClaims}, {@link claimCheck}, {@link anyOf} or {@link allOf}: a route's
+ * `preHandler` option (alone or in an array), or `addHook('preHandler', ...)` for a whole
+ * encapsulated context. It reads `request.user`, so `jwtGuard` must be registered for that
+ * route; `rule` is the framework-agnostic rule it applies.
+ *
+ * @example
+ * ```ts
+ * const canRead: RouteGuard = requireScopes('read:users')
+ * app.get('/api/users', { preHandler: canRead }, listUsers)
+ * ```
+ */
+export type RouteGuard = preHandlerHookHandler & RuleCarrier;
+
+/**
+ * The route guards of one {@link authorize} call, all sharing its options.
+ *
+ * @example
+ * ```ts
+ * const permissions: RouteGuards = authorize({ scopeClaim: 'permissions' })
+ * app.get('/api/users', { preHandler: permissions.requireScopes('read:users') }, listUsers)
+ * ```
+ */
+export type RouteGuards<P extends JwtGuardPayload = JwtGuardPayload> = AuthorizeFunctions<RouteGuard, P>;
+
+function toRouteGuard(rule: AuthorizationRule, forwardErrors: boolean): RouteGuard {
+  const settle = (reply: FastifyReply, done: HookHandlerDoneFunction, verdict: AuthorizationVerdict): void => {
+    if (verdict === undefined) return done();
+    // forwardErrors: Fastify's error handler gets the JwtGuardError (statusCode 401 / 403 / 500).
+    if (forwardErrors) return done(verdict);
+    const { status, headers, body } = errorResponse(verdict);
+    // Answering without calling done() ends the request here: the handler never runs.
+    void reply.code(status).headers({ ...headers }).send(body);
+  };
+  // Callback style: a synchronous rule (scopes, claims) continues without a promise hop.
+  const hook: preHandlerHookHandler = function jwtGuardRouteGuard(request, reply, done) {
+    const verdict = rule.evaluate(request.user);
+    if (verdict instanceof Promise) verdict.then((settled) => settle(reply, done, settled), done);
+    else settle(reply, done, verdict);
+  };
+  return Object.assign(hook, { rule });
+}
+
+/**
+ * Route guards with options: which claim holds the scopes (`scopeClaim`, default `"scope"`), and
+ * whether refusals go to Fastify's error handler (`forwardErrors`, default `false`: the guard
+ * answers 401 / 403 / 500 JSON itself, like `jwtGuard`). Validated here, once. The module's own
+ * {@link requireScopes} and friends are `authorize()` with the defaults. Pass your claims type to
+ * check `requireClaims` and `claimCheck` against it: `authorize<EntraClaims>({ scopeClaim: 'scp' })`.
+ *
+ * @throws {JwtGuardError} `invalid_options` for unusable options.
+ *
+ * @example
+ * ```ts
+ * import { authorize } from 'jwtguard/fastify'
+ *
+ * const { requireScopes, requireAnyScope } = authorize({ scopeClaim: ['scp', 'roles'] }) // Entra ID
+ * app.get('/api/files', { preHandler: requireScopes('Files.Read') }, listFiles)
+ * app.delete('/api/files/:id', { preHandler: requireAnyScope('Files.Delete', 'Admin') }, deleteFile)
+ * ```
+ */
+export function authorize<P extends JwtGuardPayload = JwtGuardPayload>(options?: AuthorizeOptions): RouteGuards<P> {
+  return createRouteGuards<RouteGuard, P>(options, toRouteGuard);
+}
+
+const defaults = authorize();
+
+/**
+ * A Fastify `preHandler` (route option or hook): the token's `scope` claim (a space-separated string or an array) must hold
+ * every one of these scopes; otherwise 403 `insufficient_scope` with
+ * `WWW-Authenticate: Bearer error="insufficient_scope", scope="..."`. No payload on
+ * `request.user` (no `jwtGuard` before it, an anonymous request) → 401 `token_missing`. Another
+ * claim: `authorize({ scopeClaim })`.
+ *
+ * @throws {JwtGuardError} `invalid_options` without scopes, or for a scope that is not an RFC 6749 scope token.
+ *
+ * @example
+ * ```ts
+ * app.get('/api/users', { preHandler: requireScopes('read:users') }, listUsers)
+ * app.put('/api/users/:id', { preHandler: requireScopes('read:users', 'write:users') }, updateUser)
+ * ```
+ */
+export function requireScopes(...scopes: [string, ...string[]]): RouteGuard {
+  return defaults.requireScopes(...scopes);
+}
+
+/**
+ * A Fastify `preHandler` (route option or hook): the token's `scope` claim must hold at least one of these scopes; otherwise
+ * 403 `insufficient_scope` listing them.
+ *
+ * @throws {JwtGuardError} `invalid_options` without scopes, or for a scope that is not an RFC 6749 scope token.
+ *
+ * @example
+ * ```ts
+ * app.get('/api/reports', { preHandler: requireAnyScope('read:reports', 'admin') }, listReports)
+ * ```
+ */
+export function requireAnyScope(...scopes: [string, ...string[]]): RouteGuard {
+  return defaults.requireAnyScope(...scopes);
+}
+
+/**
+ * A Fastify `preHandler` (route option or hook): each named claim must have the value, or one of the listed values (strict
+ * equality); an array-valued claim passes when one of its elements does. Missing or different →
+ * 403 `claim_mismatch`. Typed against `JwtGuardPayload`: a claim you declared only takes its values.
+ *
+ * @throws {JwtGuardError} `invalid_options` for no claims, an empty list, or a value that is not a string, finite number or boolean.
+ *
+ * @example
+ * ```ts
+ * app.get('/api/admin', { preHandler: requireClaims({ role: 'admin' }) }, admin)               // role === 'admin'
+ * app.get('/api/t', { preHandler: requireClaims({ tenant: ['acme', 'globex'] }) }, handler)   // one of the two
+ * app.get('/api/staff', { preHandler: requireClaims({ groups: 'staff' }) }, handler)          // groups: [..., 'staff', ...]
+ * ```
+ */
+export function requireClaims(claims: RequiredClaims): RouteGuard {
+  return defaults.requireClaims(claims);
+}
+
+/**
+ * A Fastify `preHandler` (route option or hook) running your own check of the verified payload (sync or async): `true`
+ * passes, `false` → 403 `claim_mismatch` whose message ends with `description`; a throw, a
+ * rejection or a non-boolean → 500 `authorization_failed` (the error as `cause`), never a pass.
+ *
+ * @throws {JwtGuardError} `invalid_options` when `check` is not a function or `description` is empty.
+ *
+ * @example
+ * ```ts
+ * app.post('/api/orders', { preHandler: claimCheck((payload) => payload.email_verified === true, 'a verified email') }, createOrder)
+ * ```
+ */
+export function claimCheck(check: ClaimCheckFunction, description: string): RouteGuard {
+  return defaults.claimCheck(check, description);
+}
+
+/**
+ * A Fastify `preHandler` (route option or hook) passing when at least one of the given route guards would, tried in order
+ * and stopping at the first pass. When none passes: 403 `insufficient_scope` listing the scopes
+ * of its scope alternatives, or `claim_mismatch` when it has none; a check that fails with a
+ * 500 ends it with that 500.
+ *
+ * @throws {JwtGuardError} `invalid_options` without arguments, or for an argument that is not a route guard.
+ *
+ * @example
+ * ```ts
+ * app.delete('/api/users/:id', { preHandler: anyOf(requireScopes('delete:users'), requireClaims({ role: 'admin' })) }, deleteUser)
+ * ```
+ */
+export function anyOf(...guards: [RouteGuard, ...RouteGuard[]]): RouteGuard {
+  return defaults.anyOf(...guards);
+}
+
+/**
+ * A Fastify `preHandler` (route option or hook) passing when every given route guard would, tried in order; the first
+ * refusal is the answer and the rest do not run.
+ *
+ * @throws {JwtGuardError} `invalid_options` without arguments, or for an argument that is not a route guard.
+ *
+ * @example
+ * ```ts
+ * app.post('/api/invoices', { preHandler: allOf(requireScopes('write:invoices'), requireClaims({ tenant: ['acme', 'globex'] })) }, createInvoice)
+ * ```
+ */
+export function allOf(...guards: [RouteGuard, ...RouteGuard[]]): RouteGuard {
+  return defaults.allOf(...guards);
+}
 
 export default jwtGuard;

@@ -4,11 +4,14 @@ import type { Context, MiddlewareHandler, Next } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { createGuard, type AuthResult, type Guard, type JwtGuardHandle } from '../core/guard/create-guard.js';
-import type { HttpResponse } from '../core/guard/http-response.js';
+import { errorResponse, type HttpResponse } from '../core/guard/http-response.js';
+import { createRouteGuards, type RuleCarrier } from '../core/authorize/route-guards.js';
+import type { AuthorizationRule, AuthorizationVerdict, AuthorizeFunctions, AuthorizeOptions, ClaimCheckFunction, RequiredClaims } from '../core/authorize/types.js';
 import { BODY_HEADERS, type MintBody } from '../core/mint/mint-token-response.js';
 import type { JwtGuardOptions, JwtGuardPayload } from '../core/options/types.js';
 
 export type { JwtGuardOptions, JwtGuardPayload } from '../core/options/types.js';
+export type { AuthorizationRule, AuthorizeOptions, ClaimCheckFunction, RequiredClaims } from '../core/authorize/types.js';
 
 declare module 'hono' {
   // Hono's own convention (hono/jwt does the same): typing the variable app-wide means
@@ -139,6 +142,176 @@ export function jwtGuard(options: JwtGuardOptions): MiddlewareHandler<JwtGuardEn
     return result instanceof Promise ? result.then((settled) => finish(guard, c, next, settled)) : finish(guard, c, next, result);
   };
   return Object.assign(middleware, { sessions: guard.sessions, close: () => guard.close() });
+}
+
+// ---- route authorization -------------------------------------------------------------------
+
+/**
+ * A Hono middleware made by {@link requireScopes}, {@link requireAnyScope}, {@link requireClaims},
+ * {@link claimCheck}, {@link anyOf} or {@link allOf}, for a route (`app.get(path, guard, handler)`)
+ * or `app.use` after `jwtGuard`. It reads `c.get('jwtPayload')`; `rule` is the framework-agnostic
+ * rule it applies.
+ *
+ * @example
+ * ```ts
+ * const canRead: RouteGuard = requireScopes('read:users')
+ * app.get('/api/users', canRead, (c) => c.json(listUsers()))
+ * ```
+ */
+export type RouteGuard = MiddlewareHandler<JwtGuardEnv> & RuleCarrier;
+
+/**
+ * The route guards of one {@link authorize} call, all sharing its options.
+ *
+ * @example
+ * ```ts
+ * const permissions: RouteGuards = authorize({ scopeClaim: 'permissions' })
+ * app.get('/api/users', permissions.requireScopes('read:users'), listUsers)
+ * ```
+ */
+export type RouteGuards<P extends JwtGuardPayload = JwtGuardPayload> = AuthorizeFunctions<RouteGuard, P>;
+
+function toRouteGuard(rule: AuthorizationRule, forwardErrors: boolean): RouteGuard {
+  const settle = (c: Context<JwtGuardEnv>, next: Next, verdict: AuthorizationVerdict): Promise<Response | void> => {
+    if (verdict === undefined) return next();
+    const { status, headers, body } = errorResponse(verdict);
+    // forwardErrors: Hono's own error path; the exception carries the ready response and the JwtGuardError as cause.
+    if (forwardErrors) {
+      throw new HTTPException(status as ContentfulStatusCode, { res: new Response(body, { status, headers }), message: verdict.message, cause: verdict });
+    }
+    return Promise.resolve(c.body(body, status as ContentfulStatusCode, headers));
+  };
+  // Not async: a synchronous rule (scopes, claims) continues into next() without an extra promise.
+  const middleware: MiddlewareHandler<JwtGuardEnv> = function jwtGuardRouteGuard(c, next) {
+    // Unset (undefined) when no jwtGuard ran or the request is anonymous: the rule answers 401.
+    const verdict = rule.evaluate(c.get('jwtPayload') as JwtGuardPayload | undefined);
+    return verdict instanceof Promise ? verdict.then((settled) => settle(c, next, settled)) : settle(c, next, verdict);
+  };
+  return Object.assign(middleware, { rule });
+}
+
+/**
+ * Route guards with options: which claim holds the scopes (`scopeClaim`, default `"scope"`), and
+ * whether refusals go to Hono's error handling as an `HTTPException` with the error as `cause`
+ * (`forwardErrors`, default `false`: the guard answers 401 / 403 / 500 JSON itself, like `jwtGuard`). Validated here, once. The module's own
+ * {@link requireScopes} and friends are `authorize()` with the defaults. Pass your claims type to
+ * check `requireClaims` and `claimCheck` against it: `authorize<EntraClaims>({ scopeClaim: 'scp' })`.
+ *
+ * @throws {JwtGuardError} `invalid_options` for unusable options.
+ *
+ * @example
+ * ```ts
+ * import { authorize } from 'jwtguard/hono'
+ *
+ * const { requireScopes, requireAnyScope } = authorize({ scopeClaim: ['scp', 'roles'] }) // Entra ID
+ * app.get('/api/files', requireScopes('Files.Read'), listFiles)
+ * app.delete('/api/files/:id', requireAnyScope('Files.Delete', 'Admin'), deleteFile)
+ * ```
+ */
+export function authorize<P extends JwtGuardPayload = JwtGuardPayload>(options?: AuthorizeOptions): RouteGuards<P> {
+  return createRouteGuards<RouteGuard, P>(options, toRouteGuard);
+}
+
+const defaults = authorize();
+
+/**
+ * Hono middleware: the token's `scope` claim (a space-separated string or an array) must hold
+ * every one of these scopes; otherwise 403 `insufficient_scope` with
+ * `WWW-Authenticate: Bearer error="insufficient_scope", scope="..."`. No payload on
+ * `c.get('jwtPayload')` (no `jwtGuard` before it, an anonymous request) → 401 `token_missing`. Another
+ * claim: `authorize({ scopeClaim })`.
+ *
+ * @throws {JwtGuardError} `invalid_options` without scopes, or for a scope that is not an RFC 6749 scope token.
+ *
+ * @example
+ * ```ts
+ * app.get('/api/users', requireScopes('read:users'), listUsers)
+ * app.put('/api/users/:id', requireScopes('read:users', 'write:users'), updateUser)
+ * ```
+ */
+export function requireScopes(...scopes: [string, ...string[]]): RouteGuard {
+  return defaults.requireScopes(...scopes);
+}
+
+/**
+ * Hono middleware: the token's `scope` claim must hold at least one of these scopes; otherwise
+ * 403 `insufficient_scope` listing them.
+ *
+ * @throws {JwtGuardError} `invalid_options` without scopes, or for a scope that is not an RFC 6749 scope token.
+ *
+ * @example
+ * ```ts
+ * app.get('/api/reports', requireAnyScope('read:reports', 'admin'), listReports)
+ * ```
+ */
+export function requireAnyScope(...scopes: [string, ...string[]]): RouteGuard {
+  return defaults.requireAnyScope(...scopes);
+}
+
+/**
+ * Hono middleware: each named claim must have the value, or one of the listed values (strict
+ * equality); an array-valued claim passes when one of its elements does. Missing or different →
+ * 403 `claim_mismatch`. Typed against `JwtGuardPayload`: a claim you declared only takes its values.
+ *
+ * @throws {JwtGuardError} `invalid_options` for no claims, an empty list, or a value that is not a string, finite number or boolean.
+ *
+ * @example
+ * ```ts
+ * app.get('/api/admin', requireClaims({ role: 'admin' }), admin)               // role === 'admin'
+ * app.get('/api/t', requireClaims({ tenant: ['acme', 'globex'] }), handler)   // one of the two
+ * app.get('/api/staff', requireClaims({ groups: 'staff' }), handler)          // groups: [..., 'staff', ...]
+ * ```
+ */
+export function requireClaims(claims: RequiredClaims): RouteGuard {
+  return defaults.requireClaims(claims);
+}
+
+/**
+ * Hono middleware running your own check of the verified payload (sync or async): `true`
+ * passes, `false` → 403 `claim_mismatch` whose message ends with `description`; a throw, a
+ * rejection or a non-boolean → 500 `authorization_failed` (the error as `cause`), never a pass.
+ *
+ * @throws {JwtGuardError} `invalid_options` when `check` is not a function or `description` is empty.
+ *
+ * @example
+ * ```ts
+ * app.post('/api/orders', claimCheck((payload) => payload.email_verified === true, 'a verified email'), createOrder)
+ * ```
+ */
+export function claimCheck(check: ClaimCheckFunction, description: string): RouteGuard {
+  return defaults.claimCheck(check, description);
+}
+
+/**
+ * Hono middleware passing when at least one of the given route guards would, tried in order
+ * and stopping at the first pass. When none passes: 403 `insufficient_scope` listing the scopes
+ * of its scope alternatives, or `claim_mismatch` when it has none; a check that fails with a
+ * 500 ends it with that 500.
+ *
+ * @throws {JwtGuardError} `invalid_options` without arguments, or for an argument that is not a route guard.
+ *
+ * @example
+ * ```ts
+ * app.delete('/api/users/:id', anyOf(requireScopes('delete:users'), requireClaims({ role: 'admin' })), deleteUser)
+ * ```
+ */
+export function anyOf(...guards: [RouteGuard, ...RouteGuard[]]): RouteGuard {
+  return defaults.anyOf(...guards);
+}
+
+/**
+ * Hono middleware passing when every given route guard would, tried in order; the first
+ * refusal is the answer and the rest do not run.
+ *
+ * @throws {JwtGuardError} `invalid_options` without arguments, or for an argument that is not a route guard.
+ *
+ * @example
+ * ```ts
+ * app.post('/api/invoices', allOf(requireScopes('write:invoices'), requireClaims({ tenant: ['acme', 'globex'] })), createInvoice)
+ * ```
+ */
+export function allOf(...guards: [RouteGuard, ...RouteGuard[]]): RouteGuard {
+  return defaults.allOf(...guards);
 }
 
 export default jwtGuard;
