@@ -4,6 +4,8 @@ import type { JwtGuardOptions, JwtGuardPayload } from '../../src/index.js';
 import type { SessionManager } from '../../src/core/sessions/session-manager.js';
 import { decodePayload, hmacToken, now, SEED_SECRET, STRONG_SECRET, tamper, unsecuredToken } from '../support/tokens.js';
 import { LOGIN_USER, type HarnessSetup, type LoginMode } from './harness.js';
+import { AUTHZ_PREFIX, AUTHZ_PUBLIC_ROUTE } from './authz-routes.js';
+import { authzScenarios } from './authz-scenarios.js';
 
 /** `sub` values the revocation hooks below single out. */
 const REVOKED_SUB = 'revoked-user';
@@ -58,6 +60,8 @@ export const PRESETS = {
   sessionsNoGrace: { secret: STRONG_SECRET, authPath: '/api/auth/login', refresh: { path: '/api/auth/refresh', reuseInterval: 0 }, logoutPath: '/api/auth/logout' },
   /** Minted lifetimes capped at one hour, whatever `exp` the login route answers. */
   capped: { secret: STRONG_SECRET, authPath: '/api/auth/login', maxExpiresIn: '1h' },
+  /** Route authorization (authz-routes.ts); one route behind a public path, where the guard verifies nothing. */
+  authz: { secret: STRONG_SECRET, publicPaths: [AUTHZ_PREFIX + AUTHZ_PUBLIC_ROUTE] },
 } satisfies Record<string, JwtGuardOptions>;
 
 export type PresetName = keyof typeof PRESETS;
@@ -852,4 +856,5 @@ export const SCENARIOS: readonly Scenario[] = [
     },
   },
   ...sessionScenarios(),
+  ...authzScenarios(),
 ];

@@ -1,7 +1,9 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import express4 from 'express4';
 import { Readable } from 'node:stream';
+import * as expressApi from '../../../src/adapters/express.js';
 import { jwtGuard } from '../../../src/adapters/express.js';
+import { AUTHZ_PREFIX, authzGuards } from '../authz-routes.js';
 import { chunksOf, encodedLogin, HANDLER_HEADER, isValidLogin, listening, LOGIN_USER, loginBody, UNROUTED_METHOD_PATHS, type AdapterHarness, type HandledError } from '../harness.js';
 
 /** The harness app on a given express(), so the same app runs on Express 5 and Express 4. */
@@ -59,6 +61,10 @@ export function createExpressHarness(name: string, createApp: typeof express): A
       }
     });
     app.get('/api/me', (req: Request, res: Response) => void res.json({ user: req.auth }));
+    // Authorization routes (authz-routes.ts): the route guards as route middleware, chained as arguments.
+    for (const [name, guards] of authzGuards(expressApi)) {
+      app.get(AUTHZ_PREFIX + name, ...guards, (_req: Request, res: Response) => void res.json({ authorized: name }));
+    }
     app.get('/api/auth/login/x', (_req: Request, res: Response) => void res.json({ ok: true }));
     app.get('/api/boom', () => {
       throw new Error('boom');

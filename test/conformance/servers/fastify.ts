@@ -1,7 +1,9 @@
 import Fastify from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
+import * as fastifyApi from '../../../src/adapters/fastify.js';
 import { jwtGuard } from '../../../src/adapters/fastify.js';
+import { AUTHZ_PREFIX, authzGuards } from '../authz-routes.js';
 import { chunksOf, encodedLogin, HANDLER_HEADER, isValidLogin, LOGIN_USER, loginBody, SECOND_ANSWER, UNROUTED_METHOD_PATHS, type AdapterHarness, type HandledError } from '../harness.js';
 
 /** The methods the 405 routes cover (those the request-target tests send, and PATCH). */
@@ -54,6 +56,10 @@ export const fastifyHarness: AdapterHarness = {
       }
     });
     app.get('/api/me', async (request) => ({ user: request.user }));
+    // Authorization routes (authz-routes.ts): the route guards as the route's preHandler (one, or an array).
+    for (const [name, guards] of authzGuards(fastifyApi)) {
+      app.get(AUTHZ_PREFIX + name, { preHandler: guards.length === 1 ? guards[0] : [...guards] }, async () => ({ authorized: name }));
+    }
     app.get('/api/auth/login/x', async () => ({ ok: true }));
     app.get('/api/boom', async () => {
       throw new Error('boom');

@@ -3,7 +3,9 @@ import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AddressInfo } from 'node:net';
+import * as honoApi from '../../../src/adapters/hono.js';
 import { jwtGuard, type JwtGuardEnv } from '../../../src/adapters/hono.js';
+import { AUTHZ_PREFIX, authzGuards } from '../authz-routes.js';
 import { chunksOf, encodedLogin, HANDLER_HEADER, isValidLogin, LOGIN_USER, loginBody, SECOND_ANSWER, UNROUTED_METHOD_PATHS, type AdapterHarness, type HandledError } from '../harness.js';
 
 const encoder = new TextEncoder();
@@ -81,6 +83,10 @@ export const honoHarness: AdapterHarness = {
     app.use('*', guard);
     app.post('/api/auth/login', login);
     app.get('/api/me', (c) => c.json({ user: c.get('jwtPayload') }));
+    // Authorization routes (authz-routes.ts): the route guards as route middleware, chained as arguments.
+    for (const [name, guards] of authzGuards(honoApi)) {
+      app.get(AUTHZ_PREFIX + name, ...(guards as [honoApi.RouteGuard]), (c) => c.json({ authorized: name }));
+    }
     app.get('/api/auth/login/x', (c) => c.json({ ok: true }));
     app.get('/api/boom', () => {
       throw new Error('boom');

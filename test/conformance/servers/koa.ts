@@ -1,7 +1,9 @@
 import Koa2 from 'koa2';
 import Koa, { type Context, type Next } from 'koa';
 import { Readable } from 'node:stream';
+import * as koaApi from '../../../src/adapters/koa.js';
 import { jwtGuard } from '../../../src/adapters/koa.js';
+import { AUTHZ_PREFIX, authzGuards } from '../authz-routes.js';
 import type { JwtGuardOptions } from '../../../src/index.js';
 import { chunksOf, encodedLogin, HANDLER_HEADER, isValidLogin, listening, LOGIN_USER, loginBody, SECOND_ANSWER, UNROUTED_METHOD_PATHS, type AdapterHarness, type HandledError, type HarnessSetup, type RunningServer } from '../harness.js';
 
@@ -95,9 +97,31 @@ function named(ctx: Context, handler: string, status: number, body: Record<strin
   ctx.body = body;
 }
 
+/** Authorization routes (authz-routes.ts): each route's guards, run as Koa middleware before its answer. */
+const AUTHZ = authzGuards(koaApi);
+
+/**
+ * Runs the guards in order, as a router would, then the route's answer, which comes a tick later
+ * as a real route's would (after a database call): a guard that did not wait for `next()` would
+ * let Koa answer 404 first.
+ */
+function guarded(ctx: Context, guards: readonly koaApi.RouteGuard[], answer: () => void): Promise<void> {
+  const dispatch = async (i: number): Promise<void> => {
+    const guard = guards[i];
+    if (guard === undefined) {
+      await new Promise((resolve) => setImmediate(resolve));
+      return answer();
+    }
+    await guard(ctx, () => dispatch(i + 1));
+  };
+  return dispatch(0);
+}
+
 /** The routes of the harness app, by method and path (no koa-router). Unknown routes reach the catch-all. */
 async function routes(ctx: Context): Promise<void> {
   const route = `${ctx.method} ${ctx.path}`;
+  const authz = ctx.method === 'GET' && ctx.path.startsWith(AUTHZ_PREFIX) ? AUTHZ.get(ctx.path.slice(AUTHZ_PREFIX.length)) : undefined;
+  if (authz !== undefined) return guarded(ctx, authz, () => void (ctx.body = { authorized: ctx.path.slice(AUTHZ_PREFIX.length) }));
   if (route === 'POST /api/auth/login') return login(ctx);
   if (route === 'GET /api/me') ctx.body = { user: ctx.state.user };
   else if (route === 'GET /api/auth/login/x') ctx.body = { ok: true };
