@@ -193,8 +193,9 @@ function toRouteGuard(rule: AuthorizationRule, forwardErrors: boolean): RouteGua
 /**
  * Route guards with options: which claim holds the scopes (`scopeClaim`, default `"scope"`), and
  * whether refusals go to Hono's error handling as an `HTTPException` with the error as `cause`
- * (`forwardErrors`, default `false`: the guard answers 401 / 403 / 500 JSON itself, like `jwtGuard`). Validated here, once. The module's own
- * {@link requireScopes} and friends are `authorize()` with the defaults. Pass your claims type to
+ * (`forwardErrors`, default `false`: the guard answers 401 / 403 / 500 JSON itself, like
+ * `jwtGuard`). Validated here, once. The module's own {@link requireScopes} and friends are
+ * `authorize()` with the defaults. Pass your claims type to
  * check `requireClaims` and `claimCheck` against it: `authorize<EntraClaims>({ scopeClaim: 'scp' })`.
  *
  * @throws {JwtGuardError} `invalid_options` for unusable options.

@@ -154,8 +154,8 @@ function toRouteGuard(rule: AuthorizationRule, forwardErrors: boolean): RouteGua
 /**
  * Route guards with options: which claim holds the scopes (`scopeClaim`, default `"scope"`), and
  * whether refusals are thrown to Koa's error handling (`forwardErrors`, default `false`: the
- * guard answers 401 / 403 / 500 JSON itself, like `jwtGuard`). Validated here, once. The module's own
- * {@link requireScopes} and friends are `authorize()` with the defaults. Pass your claims type to
+ * guard answers 401 / 403 / 500 JSON itself, like `jwtGuard`). Validated here, once. The module's
+ * own {@link requireScopes} and friends are `authorize()` with the defaults. Pass your claims type to
  * check `requireClaims` and `claimCheck` against it: `authorize<EntraClaims>({ scopeClaim: 'scp' })`.
  *
  * @throws {JwtGuardError} `invalid_options` for unusable options.

@@ -1,8 +1,17 @@
 import type { JwtGuardPayload } from '../options/types.js';
-import { createAuthorizer, normalizeAuthorizeOptions } from './create-authorizer.js';
+import { createAuthorizer } from './create-authorizer.js';
+import { normalizeAuthorizeOptions } from './internal/options.js';
 import type { AuthorizationRule, AuthorizeFunctions, AuthorizeOptions } from './types.js';
 
-/** What every adapter's route guard is besides its framework's middleware: the rule it applies. */
+/**
+ * What every adapter's route guard is besides its framework's middleware: the rule it applies.
+ *
+ * @example
+ * ```ts
+ * const guard = requireScopes('read:users')        // from any adapter
+ * console.log(guard.rule.description)              // requireScopes("read:users")
+ * ```
+ */
 export interface RuleCarrier {
   /** The framework-agnostic rule this route guard applies. */
   readonly rule: AuthorizationRule;

@@ -31,7 +31,14 @@ export interface AuthorizeOptions {
   forwardErrors?: boolean;
 }
 
-/** A value `requireClaims` compares claims with, by strict equality (`'1'` is not `1`). */
+/**
+ * A value `requireClaims` compares claims with, by strict equality (`'1'` is not `1`).
+ *
+ * @example
+ * ```ts
+ * const accepted: ClaimValue[] = ['acme', 3, true]
+ * ```
+ */
 export type ClaimValue = string | number | boolean;
 
 /** What a claim of type `T` can be compared with: its scalar values, or the element values of an array claim. */
@@ -88,6 +95,12 @@ export type ClaimCheckFunction<P extends JwtGuardPayload = JwtGuardPayload> = (p
 /**
  * The verdict of a rule: `undefined` when the request may go on, the error to answer otherwise
  * (401 `token_missing`, 403 `insufficient_scope` / `claim_mismatch`, 500 `authorization_failed`).
+ *
+ * @example
+ * ```ts
+ * const verdict: AuthorizationVerdict = await rule.evaluate(payload)
+ * if (verdict?.code === 'insufficient_scope') console.log(verdict.scopes)
+ * ```
  */
 export type AuthorizationVerdict = JwtGuardError | undefined;
 
