@@ -2,7 +2,7 @@
 // CommonJS by esbuild, file for file, so both formats share one module graph each).
 import { transformSync } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { createRequire } from 'node:module';
 
@@ -15,7 +15,10 @@ function walk(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
 }
 
+// The `jwtguard` command (package.json "bin") runs as ESM only: a CommonJS copy would never be used.
+const cli = join('dist/esm', 'cli');
 for (const file of walk('dist/esm')) {
+  if (file.startsWith(`${cli}/`)) continue;
   const target = join('dist/cjs', relative('dist/esm', file));
   mkdirSync(dirname(target), { recursive: true });
   if (file.endsWith('.js')) {
@@ -26,4 +29,6 @@ for (const file of walk('dist/esm')) {
   }
 }
 writeFileSync('dist/cjs/package.json', '{ "type": "commonjs" }\n');
+// tsc keeps the `#!/usr/bin/env node` line; the executable bit lets `npm link` and ./dist/esm/cli/cli.js run it directly (npm sets it on install).
+chmodSync(join(cli, 'cli.js'), 0o755);
 console.log('built dist/esm and dist/cjs');
