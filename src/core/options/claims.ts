@@ -36,7 +36,8 @@ const normalizeTyp = (value: string): string => {
 
 /** Validates the claim options once and builds both rule forms. */
 export function resolveClaims(options: JwtGuardOptions): ClaimRules {
-  const issuers = stringOrList(options.issuer, 'issuer');
+  // With discovery, tokens must name the issuer its metadata was checked against (keys.ts validated both).
+  const issuers = stringOrList(options.issuer ?? options.issuerBaseURL, 'issuer');
   const audiences = stringOrList(options.audience, 'audience');
   const { subject, typ, currentDate } = options;
   if (subject !== undefined && (typeof subject !== 'string' || subject === '')) throw invalid('`subject` must be a non-empty string.');

@@ -16,6 +16,8 @@ import {
   type KeyObject,
   type RemoteJWKSetOptions,
 } from 'jose';
+import { discoveryOptionsOf } from '../discovery/discovery-document.js';
+import { createIssuerKeySource } from '../discovery/issuer-key-source.js';
 import { JwtGuardError } from '../errors/jwt-guard-error.js';
 import { nodeBuiltin } from '../internal/node-builtin.js';
 import type { JwsAlgorithm, JwtGuardOptions } from './types.js';
@@ -50,8 +52,10 @@ export interface KeySet {
   readonly signOnlyFamilies: ReadonlySet<string>;
   /** `alg` values that configured JWKs pin their key to, by option name. */
   readonly pinned: ReadonlyArray<readonly [option: string, alg: string]>;
-  /** True when keys come from `jwks` or `getKey`, so any allowed algorithm may find a key at run time. */
+  /** True when keys come from `jwks`, `issuerBaseURL` or `getKey`, so any allowed algorithm may find a key at run time. */
   readonly dynamic: boolean;
+  /** True when the keys come from `issuerBaseURL` (OpenID / RFC 8414 discovery). */
+  readonly discovered: boolean;
   /** jose's key resolver for verification: chooses the key by the (already allowlisted) `alg`. */
   readonly verificationKey: (header: JWTHeaderParameters, token: string) => Promise<JoseKey>;
   /** The key to sign `alg` with, or an error message saying what is missing. */
@@ -292,10 +296,12 @@ function mapResolverError(error: unknown): never {
 
 /**
  * Validates and prepares every key option once: `secret`, `publicKey`, `privateKey`, `jwks`,
- * `getKey`. Throws `invalid_options` for keys that are missing, empty, of the wrong kind, or too weak.
+ * `issuerBaseURL`, `getKey`. Throws `invalid_options` for keys that are missing, empty, of the wrong
+ * kind, or too weak. `warn` receives what discovery finds wrong at run time (default: `onWarning`, else `console.warn`).
  */
-export function resolveKeys(options: JwtGuardOptions): KeySet {
+export function resolveKeys(options: JwtGuardOptions, warn?: (message: string) => void): KeySet {
   const { secret: secretInput, publicKey, privateKey, jwks, getKey } = options;
+  const discovery = discoveryOptionsOf(options);
   const secret = secretInput === undefined ? undefined : secretBytes(secretInput);
   const pub = publicKey === undefined ? undefined : asymmetricKey(publicKey, 'publicKey');
   const priv = privateKey === undefined ? undefined : asymmetricKey(privateKey, 'privateKey');
@@ -333,9 +339,28 @@ export function resolveKeys(options: JwtGuardOptions): KeySet {
       throw invalid('`jwks` must be a URL or a `{ keys: [...] }` JSON Web Key Set.');
     }
   }
+  if (discovery !== undefined) {
+    try {
+      createRemoteJWKSet(discovery.documentURLs[0], options.jwksOptions); // validates jwksOptions now; fetches nothing
+    } catch (error) {
+      throw invalid(`\`jwksOptions\` are invalid: ${(error as Error).message} (timeoutDuration, cooldownDuration and cacheMaxAge are non-negative milliseconds).`);
+    }
+    const source = createIssuerKeySource(discovery, {
+      jwksOptions: options.jwksOptions,
+      // A caller's jwksCache belongs to the first jwks_uri only: a set moved elsewhere starts empty.
+      remoteKeySet: (url, first) =>
+        createRemoteJWKSet(url, observeReplacements(first ? options.jwksOptions : { ...options.jwksOptions, [jwksCache]: undefined }, () => jwksGeneration++)),
+      onApplied: () => jwksGeneration++,
+      generation: () => jwksGeneration,
+      narrowAlgorithms: options.algorithms === undefined && options.algorithm === undefined,
+      warn: (message) => (warn ?? (typeof options.onWarning === 'function' ? options.onWarning : console.warn))(message),
+    });
+    jwksResolver = (header) => source.resolve(header);
+    jwksCurrent = () => source.current();
+  }
 
   if (secret === undefined && pub === undefined && priv === undefined && jwksResolver === undefined && getKey === undefined) {
-    throw invalid('a key is required: `secret` for HS256/384/512, `publicKey` (or `jwks`, or `getKey`) for RS/PS/ES/EdDSA. E.g. `jwtGuard({ secret: process.env.JWT_SECRET })`.');
+    throw invalid('a key is required: `secret` for HS256/384/512, `publicKey` (or `jwks`, `issuerBaseURL`, or `getKey`) for RS/PS/ES/EdDSA. E.g. `jwtGuard({ secret: process.env.JWT_SECRET })`.');
   }
 
   // Keys that can verify: the public key, and the private key through its public half.
@@ -358,6 +383,7 @@ export function resolveKeys(options: JwtGuardOptions): KeySet {
     signOnlyFamilies,
     pinned,
     dynamic: jwksResolver !== undefined || getKey !== undefined,
+    discovered: discovery !== undefined,
     async verificationKey(header, token) {
       const alg = header.alg as JwsAlgorithm;
       try {

@@ -264,7 +264,11 @@ function normalizeAlgorithms(options: JwtGuardOptions, keys: KeySet): { algorith
   let allowed: JwsAlgorithm[];
   if (algorithms !== undefined) allowed = [...new Set(algorithms)];
   else if (algorithm !== undefined) allowed = [algorithm];
-  else {
+  else if (keys.discovered && keys.families.size === 0) {
+    // The ceiling; each token's alg must also be one the issuer allows (see issuer-key-source.ts).
+    allowed = ALGORITHMS.filter((alg) => !isHmac(alg));
+  } else {
+    if (keys.discovered) throw invalid('`issuerBaseURL` together with `secret`, `publicKey` or `privateKey` needs an explicit allowlist, e.g. `algorithms: ["RS256", "HS256"]`.');
     if (keys.dynamic) throw invalid('`jwks` and `getKey` need an explicit allowlist, e.g. `algorithms: ["RS256"]`.');
     if (keys.families.size > 1) throw invalid(`keys of several kinds (${[...keys.families].join(', ')}) are configured; list the algorithms to accept, e.g. \`algorithms: ["HS256", "RS256"]\`.`);
     const family = [...keys.families][0] ?? 'oct';
@@ -313,7 +317,8 @@ export function normalizeOptions(options: JwtGuardOptions): NormalizedOptions {
   const cached = normalizedByOptions.get(options);
   if (cached !== undefined) return cached;
 
-  const keys = resolveKeys(options);
+  // `warn` is read only once a verification runs, after it is set below.
+  const keys = resolveKeys(options, (message) => warn(message));
   const { algorithms, algorithm } = normalizeAlgorithms(options, keys);
   const claims = resolveClaims(options);
   const authPath = normalizeAuthPath(options.authPath);

@@ -80,6 +80,25 @@ export interface JwtGuardOptions {
   jwksOptions?: RemoteJWKSetOptions;
   /** Resolves the verification key per token (multi-tenant setups); `payload` is not verified yet. Requires `algorithms`. */
   getKey?: (header: JWTHeaderParameters, payload: JWTPayload) => KeyInput | undefined | Promise<KeyInput | undefined>;
+  /**
+   * The identity provider's issuer identifier, exactly as its tokens write `iss` (trailing `/`
+   * included: Auth0's ends with one, Keycloak's does not). jwtguard reads
+   * `<issuerBaseURL>/.well-known/openid-configuration` (or the RFC 8414
+   * `/.well-known/oauth-authorization-server` document) at the first verification, requires its
+   * `issuer` to be identical, verifies with the keys of its `jwks_uri`, and checks every token's
+   * `iss` against it (or against `issuer`, when set: then the document must name that one).
+   * The metadata is read again with the key set: after `cacheMaxAge`, and when a token names an
+   * unknown `kid` (at most once per `cooldownDuration`). While it cannot be read, requests get 503
+   * `key_source_unavailable`. https only (plain http for localhost); not with `jwks` or `getKey`.
+   * Without `algorithms`, the allowlist is what the provider advertises (RS/PS/ES/EdDSA only, never
+   * HMAC or `none`); see docs/identity-providers.md.
+   *
+   * @example
+   * ```ts
+   * jwtGuard({ issuerBaseURL: 'https://tenant.eu.auth0.com/', audience: 'https://api.example.com', algorithms: ['RS256'] })
+   * ```
+   */
+  issuerBaseURL?: string;
 
   // --- algorithms -------------------------------------------------------------------------------
   /** Algorithm to sign with; also the only one accepted when `algorithms` is not set. Default: HS256 for a secret, inferred from the key otherwise. */
