@@ -51,6 +51,12 @@ describe('jwtguard sign', () => {
     assert.deepEqual({ ...payload, iat: 0, exp: 0 }, { sub: 'user-1', role: 'admin', n: 5, ok: true, tags: ['a', 'b'], name: 'Ada Lovelace', id: '123', eq: 'a=b', iat: 0, exp: 0 });
   });
 
+  test('-P __proto__=... becomes a claim, as in PAYLOAD_JSON', async () => {
+    const { payload } = await signed(['-S', SECRET, '-P', '__proto__={"admin":true}']);
+    assert.ok(Object.hasOwn(payload, '__proto__'));
+    assert.deepEqual(Object.getOwnPropertyDescriptor(payload, '__proto__')?.value, { admin: true });
+  });
+
   test('the payload from stdin with "-"', async () => {
     const { payload } = await signed(['-', '-S', SECRET], KEY, '{"sub":"from-stdin"}\n');
     assert.equal(payload.sub, 'from-stdin');

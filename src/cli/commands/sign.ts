@@ -104,7 +104,9 @@ export const sign: Command = {
     const payload = await payloadFrom(singlePositional(positionals, 'payload'), io);
     for (const entry of list(values, 'claim')) {
       const [key, value] = claimFlag(entry);
-      payload[key] = value;
+      // defineProperty, not assignment: `-P __proto__=...` must become a claim (as it does in
+      // PAYLOAD_JSON), not the payload object's prototype, which JSON would silently drop.
+      Object.defineProperty(payload, key, { value, enumerable: true, writable: true, configurable: true });
     }
     const iss = str(values, 'iss');
     const aud = list(values, 'aud');
