@@ -1,8 +1,8 @@
 // The package as a user gets it: `npm pack`, install the tarball into a separate project, then
 // import and require() every subpath and type-check a TypeScript consumer.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { before, describe, test } from 'node:test';
 
@@ -65,6 +65,37 @@ describe('packed tarball', { timeout: 240_000 }, () => {
       })();`;
     writeFileSync(join(consumer, 'cjs.cjs'), script);
     assert.deepEqual(JSON.parse(run(process.execPath, ['cjs.cjs'])), { sub: 'cjs', typed: true, code: 'token_malformed', rotated: 'rotated', redis: 'invalid_options' });
+  });
+
+  test('bin: the installed `jwtguard` command runs (shebang, executable bit) and signs, verifies, decodes with the library', () => {
+    const bin = join(consumer, 'node_modules', '.bin', 'jwtguard');
+    const env = { ...process.env, NO_COLOR: '1', JWT_PACK_SECRET: 'packed-secret-'.repeat(4) };
+    const jwtguard = (args: string[], input = '') => spawnSync(bin, args, { cwd: consumer, env, input, encoding: 'utf8' });
+    assert.ok(existsSync(join(consumer, 'node_modules/jwtguard/dist/esm/cli/cli.js')));
+    assert.ok(!existsSync(join(consumer, 'node_modules/jwtguard/dist/cjs/cli')), 'the CLI ships as ESM only');
+    const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+    assert.equal(jwtguard(['--version']).stdout, `${version}\n`);
+    assert.equal(run('npx', ['--no-install', 'jwtguard', '--version']), `${version}\n`);
+
+    const signed = jwtguard(['sign', '-S', 'env:JWT_PACK_SECRET', '-P', 'sub=packed', '--exp', '5m']);
+    assert.equal(signed.status, 0, signed.stderr);
+    const token = signed.stdout.trim();
+    const verified = jwtguard(['verify', '-', '-S', 'env:JWT_PACK_SECRET', '--json'], `Bearer ${token}\n`);
+    assert.equal(verified.status, 0, verified.stderr);
+    assert.equal((JSON.parse(verified.stdout) as { payload: { sub: string } }).payload.sub, 'packed');
+    const refused = jwtguard(['verify', token, '-S', 'env:JWT_PACK_SECRET', '--alg', 'HS512']);
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /algorithm_not_allowed/);
+    assert.equal(jwtguard(['decode', token]).status, 0);
+    assert.equal(jwtguard(['verify', token, '--bogus']).status, 2);
+
+    const made = jwtguard(['keygen', '--alg', 'ES256', '--out', 'pack-es256']);
+    assert.equal(made.status, 0, made.stderr);
+    assert.equal(statSync(join(consumer, 'pack-es256.key.pem')).mode & 0o777, 0o600);
+    const es = jwtguard(['sign', '--private-key', 'pack-es256.key.pem', '-P', 'sub=es']).stdout.trim();
+    writeFileSync(join(consumer, 'jwks.json'), jwtguard(['jwks', 'pack-es256.pub.pem']).stdout);
+    assert.equal(jwtguard(['verify', es, '--jwks', 'jwks.json', '--alg', 'ES256']).status, 0);
+    for (const output of [signed, verified, refused].flatMap((r) => [r.stdout, r.stderr])) assert.ok(!output.includes(env.JWT_PACK_SECRET), 'the secret in an output');
   });
 
   test('types: a TypeScript consumer reads each adapter\'s payload without casts, as ESM and as CommonJS', () => {
