@@ -1,9 +1,10 @@
 /**
- * Shared pieces of the benchmark suite: settings from the environment, the secret, token
- * generation (with jose, independently of jwtguard's own signing) and table rendering.
+ * Shared pieces of the benchmark suite: settings from the environment, the secret and the
+ * asymmetric key pairs, the floors, token generation (with jose, independently of jwtguard's own
+ * signing) and table rendering.
  */
 import { SignJWT, base64url } from 'jose';
-import { createHmac, timingSafeEqual, type webcrypto } from 'node:crypto';
+import { constants, createHmac, generateKeyPairSync, timingSafeEqual, verify as cryptoVerify, type KeyObject, type VerifyKeyObjectInput, type webcrypto } from 'node:crypto';
 import os from 'node:os';
 import type { JwtGuardOptions, TokenStore } from '../src/index.js';
 
@@ -57,19 +58,84 @@ export function floorVerifyHeader(authorization: string | undefined): Record<str
   return floorVerify(authorization.slice(7));
 }
 
+/** The asymmetric algorithms of the micro benchmark (RS256 also in the HTTP benchmark). */
+export const ASYMMETRIC_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'] as const;
+export type AsymmetricAlg = (typeof ASYMMETRIC_ALGORITHMS)[number];
+
+export interface BenchKeyPair {
+  readonly alg: AsymmetricAlg;
+  readonly privateKey: KeyObject;
+  readonly publicKey: KeyObject;
+  /** The public key as SPKI PEM: what every implementation is configured with (except the floor, which gets the KeyObject). */
+  readonly publicPem: string;
+}
+
+const keyPairs = new Map<AsymmetricAlg, BenchKeyPair>();
+
+/** This process's key pair for `alg` (RSA 2048, P-256, Ed25519), generated on first use. */
+export function benchKeyPair(alg: AsymmetricAlg): BenchKeyPair {
+  let pair = keyPairs.get(alg);
+  if (pair === undefined) {
+    const { privateKey, publicKey } =
+      alg === 'RS256' || alg === 'PS256'
+        ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+        : alg === 'ES256'
+          ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+          : generateKeyPairSync('ed25519');
+    pair = { alg, privateKey, publicKey, publicPem: publicKey.export({ type: 'spki', format: 'pem' }) as string };
+    keyPairs.set(alg, pair);
+  }
+  return pair;
+}
+
+/** The HTTP benchmark's RS256 public key (SPKI PEM) reaches bench/server.ts through this variable. */
+export const RS256_PUBLIC_KEY_ENV = 'BENCH_RS256_PUBLIC_KEY';
+
+/**
+ * The asymmetric floor, the counterpart of {@link floorVerify}: split, decode and parse the header
+ * and check `alg`, one node:crypto `verify` with a KeyObject made beforehand (PSS salt = digest
+ * length, ECDSA in IEEE P1363 form, as JWS has it), decode and parse the payload, check `exp`.
+ */
+export function asymmetricFloor(alg: AsymmetricAlg, publicKey: KeyObject): (token: string) => Record<string, unknown> {
+  const hash = alg === 'EdDSA' ? null : 'sha256';
+  const key: KeyObject | VerifyKeyObjectInput =
+    alg === 'PS256'
+      ? { key: publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }
+      : alg === 'ES256'
+        ? { key: publicKey, dsaEncoding: 'ieee-p1363' }
+        : publicKey;
+  return (token) => {
+    const dot1 = token.indexOf('.');
+    const dot2 = token.indexOf('.', dot1 + 1);
+    if (dot1 <= 0 || dot2 <= dot1 + 1 || token.indexOf('.', dot2 + 1) !== -1) throw new Error('malformed');
+    const header = JSON.parse(Buffer.from(token.slice(0, dot1), 'base64url').toString('utf8')) as { alg?: unknown };
+    if (header.alg !== alg) throw new Error('algorithm');
+    const signature = Buffer.from(token.slice(dot2 + 1), 'base64url');
+    if (!cryptoVerify(hash, Buffer.from(token.slice(0, dot2), 'latin1'), key, signature)) throw new Error('signature');
+    const payload = JSON.parse(Buffer.from(token.slice(dot1 + 1, dot2), 'base64url').toString('utf8')) as Record<string, unknown>;
+    if (typeof payload.exp === 'number' && payload.exp <= Date.now() / 1000) throw new Error('expired');
+    return payload;
+  };
+}
+
 export const FRAMEWORKS = ['express', 'fastify', 'koa', 'hono'] as const;
 export type Framework = (typeof FRAMEWORKS)[number];
 
 /**
  * bare: no auth; noop: one empty middleware (what any middleware costs); floor: a middleware that
  * runs only {@link floorVerify} (what any HS256 verification costs); jwtguard; peer; sessions:
- * the jwtguard guard with sessions on Redis ({@link sessionGuardOptions}).
+ * the jwtguard guard with sessions on Redis ({@link sessionGuardOptions}); jwtguard-rs256 and
+ * peer-rs256: jwtguard and the peer verifying RS256 tokens with the public key of
+ * {@link RS256_PUBLIC_KEY_ENV} (Express and Fastify only).
  */
-export type Variant = 'bare' | 'noop' | 'floor' | 'jwtguard' | 'peer' | 'sessions';
+export type Variant = 'bare' | 'noop' | 'floor' | 'jwtguard' | 'peer' | 'sessions' | 'jwtguard-rs256' | 'peer-rs256';
+
+/** The frameworks with RS256 rows (the issue's: Express and Fastify, against express-jwt and @fastify/jwt). */
+export const RS256_FRAMEWORKS: readonly Framework[] = ['express', 'fastify'];
 
 /** What bench/server.ts can run: the HTTP variants, and sessions on the memoryStore (the refresh benchmark's baseline). */
 export type ServerVariant = Variant | 'sessions-memory';
-export const SERVER_VARIANTS: readonly ServerVariant[] = ['bare', 'noop', 'floor', 'jwtguard', 'peer', 'sessions', 'sessions-memory'];
+export const SERVER_VARIANTS: readonly ServerVariant[] = ['bare', 'noop', 'floor', 'jwtguard', 'peer', 'sessions', 'jwtguard-rs256', 'peer-rs256', 'sessions-memory'];
 
 export const LOGIN_PATH = '/api/auth/login';
 export const REFRESH_PATH = '/api/auth/refresh';
@@ -103,7 +169,13 @@ export const PEERS: Readonly<Record<Framework, string>> = {
   hono: 'hono/jwt',
 };
 
-/** All knobs, read once. With the defaults a full run takes about 18 minutes on a 2-core machine (13 without the sessions rows and the refresh benchmark). */
+const envOff = (name: string): boolean => ['0', 'false', 'no', 'off'].includes(process.env[name]?.trim().toLowerCase() ?? '');
+
+/**
+ * All knobs, read once. With the defaults a full run takes about 20 minutes on a 2-core machine
+ * (about 13 without the sessions rows and the refresh benchmark, about 2 less without the
+ * asymmetric rows).
+ */
 export const settings = {
   /** One part only: `micro`, `http` (the HTTP table and the refresh benchmark), `refresh`, `memory`; unset: all. */
   only: (() => {
@@ -119,7 +191,13 @@ export const settings = {
   warmup: envNumber('BENCH_WARMUP', 1, 0),
   connections: Math.floor(envNumber('BENCH_CONNECTIONS', 50, 1)),
   /** BENCH_SESSIONS=0 turns the sessions rows and the refresh benchmark off. */
-  sessions: !['0', 'false', 'no', 'off'].includes(process.env.BENCH_SESSIONS?.trim().toLowerCase() ?? ''),
+  sessions: !envOff('BENCH_SESSIONS'),
+  /** BENCH_ASYMMETRIC=0 turns the asymmetric rows off: the RS256/PS256/ES256/EdDSA micro rows and the RS256 HTTP rows. */
+  asymmetric: !envOff('BENCH_ASYMMETRIC'),
+  /** Distinct valid RS256 tokens for the RS256 HTTP rows (a new token per request, cycling; signing them takes ~0.5 ms each). */
+  asymHttpTokens: Math.floor(envNumber('BENCH_ASYM_HTTP_TOKENS', 40_000, 1000)),
+  /** Tokens per asymmetric micro round: every implementation verifies the same, never-seen ones in a round. */
+  asymPerRound: Math.floor(envNumber('BENCH_ASYM_PER_ROUND', 1500, 100)),
   /** Distinct valid tokens for the HTTP "fresh token per request" mode. */
   httpTokens: Math.floor(envNumber('BENCH_HTTP_TOKENS', 200_000, 1000)),
   /** Extra attempts for an HTTP run during which other processes used the CPU (the least disturbed is kept). */
@@ -165,13 +243,36 @@ export async function signToken(sub: string, lifetime = 3 * 3600): Promise<strin
     .sign(await hmacKey);
 }
 
-/** `count` distinct valid tokens (subjects `first` .. `first + count - 1`), signed in parallel batches. */
-export async function signTokens(count: number, first = 0): Promise<string[]> {
+/** One token of `alg` made with jose and {@link benchKeyPair}'s private key: `{ sub, role, iat, exp }`, like {@link signToken}'s. */
+export async function signAsymmetricToken(alg: AsymmetricAlg, sub: string, lifetime = 3 * 3600): Promise<string> {
+  const iat = now();
+  return new SignJWT({ sub, role: 'user' })
+    .setProtectedHeader({ alg, typ: 'JWT' })
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + lifetime)
+    .sign(benchKeyPair(alg).privateKey);
+}
+
+/** An expired token of `alg` (exp one hour ago), correctly signed. */
+export async function expiredAsymmetricToken(alg: AsymmetricAlg): Promise<string> {
+  const iat = now() - 7200;
+  return new SignJWT({ sub: 'expired', role: 'user' })
+    .setProtectedHeader({ alg, typ: 'JWT' })
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + 3600)
+    .sign(benchKeyPair(alg).privateKey);
+}
+
+/**
+ * `count` distinct valid tokens (subjects `first` .. `first + count - 1`), signed in parallel
+ * batches; HS256 by default, else by `sign` (e.g. `(sub) => signAsymmetricToken('RS256', sub)`).
+ */
+export async function signTokens(count: number, first = 0, sign: (sub: string) => Promise<string> = signToken): Promise<string[]> {
   const tokens: string[] = new Array<string>(count);
   const batch = 2000;
   for (let start = 0; start < count; start += batch) {
     const end = Math.min(count, start + batch);
-    const signed = await Promise.all(Array.from({ length: end - start }, (_, k) => signToken(subject(first + start + k))));
+    const signed = await Promise.all(Array.from({ length: end - start }, (_, k) => sign(subject(first + start + k))));
     for (let k = 0; k < signed.length; k++) tokens[start + k] = signed[k]!;
   }
   if (new Set(tokens).size !== count) throw new Error('token pool: tokens are not all distinct');

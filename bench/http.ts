@@ -20,8 +20,21 @@
  * with the same options on the same Redis in this process. Its ratio to the plain jwtguard guard is
  * paired per round like the ratios to bare (the issue's target: >= 0.90 on a repeated token).
  *
+ * RS256 rows (Express and Fastify, unless BENCH_ASYMMETRIC=0): jwtguard (`{ publicKey, algorithm:
+ * 'RS256' }`, default options otherwise) and the peer (express-jwt `{ secret: publicKeyPem,
+ * algorithms: ['RS256'] }`, @fastify/jwt `{ secret: { public: publicKeyPem }, verify: { algorithms:
+ * ['RS256'] } }`) with the same public key (RSA 2048, generated per run and passed to the servers
+ * in BENCH_RS256_PUBLIC_KEY), fresh mode only: a new RS256 token per request from a pool of
+ * BENCH_ASYM_HTTP_TOKENS (default 40k, larger than any cache in play) signed with jose. They run in
+ * the same rounds as the other variants, so their share of bare throughput (÷ the bare fresh run of
+ * the same round) and jwtguard's share ÷ the peer's (= their req/s ratio in that round; target
+ * >= 1.25) are paired per round too. BENCH_ASYMMETRIC=0 turns them off.
+ *
  * Before each run a sanity check must pass (guarded: 200 with the token's own payload for a
- * valid token, 401 without a token, with a tampered one and with an expired one; sessions also:
+ * valid token, 401 without a token, with a tampered one and with an expired one; RS256 rows also
+ * refuse an HS256 token signed with the bench secret (jwtguard with 401; @fastify/jwt answers it
+ * with 500), and the jwtguard RS256 server confirms over IPC that its node:crypto fast path has
+ * learned the key and verifies a token itself; sessions also:
  * a pool token answers 200, and a token of another session logged in and out through the server
  * (POST /api/auth/logout: 204) is refused with 401 token_revoked; bare: 200), and
  * every run counts non-2xx responses, errors and timeouts (all must be 0). Each run also records
@@ -42,8 +55,12 @@ import {
   LOGIN_PATH,
   LOGOUT_PATH,
   PEERS,
+  RS256_FRAMEWORKS,
+  RS256_PUBLIC_KEY_ENV,
+  benchKeyPair,
   decodePayload,
   decodeSub,
+  expiredAsymmetricToken,
   expiredToken,
   fmt,
   log,
@@ -54,6 +71,7 @@ import {
   renderText,
   sessionGuardOptions,
   settings,
+  signAsymmetricToken,
   signToken,
   signTokens,
   subject,
@@ -68,18 +86,27 @@ import { loadCore, loadRedis } from './target.js';
 
 const SERVER = fileURLToPath(new URL('./server.ts', import.meta.url));
 /** Every variant, in table order; a run has `sessions` only when it has a Redis and BENCH_SESSIONS is not 0. */
-const ALL_VARIANTS: readonly Variant[] = ['bare', 'noop', 'floor', 'jwtguard', 'peer', 'sessions'];
+const ALL_VARIANTS: readonly Variant[] = ['bare', 'noop', 'floor', 'jwtguard', 'peer', 'sessions', 'jwtguard-rs256', 'peer-rs256'];
 
-const VARIANT_LABEL: Readonly<Record<Exclude<Variant, 'peer'>, string>> = {
+const VARIANT_LABEL: Readonly<Record<Exclude<Variant, 'peer' | 'peer-rs256'>, string>> = {
   bare: 'bare',
   noop: 'empty middleware',
   floor: 'HMAC floor',
   jwtguard: 'jwtguard',
   sessions: 'jwtguard + sessions (Redis)',
+  'jwtguard-rs256': 'jwtguard, RS256',
 };
-const labelOf = (framework: Framework, variant: Variant): string => (variant === 'peer' ? PEERS[framework] : VARIANT_LABEL[variant]);
+const labelOf = (framework: Framework, variant: Variant): string =>
+  variant === 'peer' ? PEERS[framework] : variant === 'peer-rs256' ? `${PEERS[framework]}, RS256` : VARIANT_LABEL[variant];
 const MODES = ['same', 'fresh'] as const;
 type Mode = (typeof MODES)[number];
+
+const isRs256 = (variant: Variant): boolean => variant === 'jwtguard-rs256' || variant === 'peer-rs256';
+/** The RS256 rows measure a new token per request only. */
+const runsIn = (variant: Variant, mode: Mode): boolean => mode === 'fresh' || !isRs256(variant);
+
+/** The issue's target for the RS256 rows: jwtguard's share of bare throughput at least this many times the peer's. */
+export const ASYMMETRIC_TARGET = 1.25;
 
 export const FRAMEWORK_LABEL: Readonly<Record<Framework, string>> = {
   express: 'Express 5',
@@ -96,6 +123,8 @@ interface Usage {
 export interface RunningServer {
   readonly port: number;
   usage(): Promise<Usage>;
+  /** jwtguard-rs256 servers: true when the guard's node:crypto fast path verifies `token` itself (false elsewhere). */
+  fastPath(token: string): Promise<boolean>;
   stop(): Promise<void>;
 }
 
@@ -104,12 +133,21 @@ process.on('exit', () => {
   for (const child of children) child.kill();
 });
 
-/** Starts bench/server.ts; `redis` is required for the `sessions` variant (its URL and key prefix). */
-export function startServer(framework: Framework, variant: ServerVariant, redis?: BenchRedis): Promise<RunningServer> {
+/**
+ * Starts bench/server.ts; `redis` is required for the `sessions` variant (its URL and key prefix),
+ * `rs256PublicKey` (SPKI PEM) for the RS256 variants.
+ */
+export function startServer(framework: Framework, variant: ServerVariant, redis?: BenchRedis, rs256PublicKey?: string): Promise<RunningServer> {
   if (variant === 'sessions' && redis === undefined) return Promise.reject(new Error(`${framework}/${variant}: needs a Redis`));
+  if ((variant === 'jwtguard-rs256' || variant === 'peer-rs256') && rs256PublicKey === undefined) return Promise.reject(new Error(`${framework}/${variant}: needs the RS256 public key`));
   const child = fork(SERVER, [framework, variant], {
     execArgv: ['--import', 'tsx'],
-    env: { ...process.env, NODE_ENV: 'production', ...(redis ? { BENCH_REDIS_URL: redis.url, BENCH_REDIS_PREFIX: redis.prefix } : {}) },
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      ...(redis ? { BENCH_REDIS_URL: redis.url, BENCH_REDIS_PREFIX: redis.prefix } : {}),
+      ...(rs256PublicKey !== undefined ? { [RS256_PUBLIC_KEY_ENV]: rs256PublicKey } : {}),
+    },
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
   children.add(child);
@@ -126,6 +164,16 @@ export function startServer(framework: Framework, variant: ServerVariant, redis?
         };
         child.on('message', onMessage);
         if (!child.send({ type: 'usage' })) reject(new Error(`${framework}/${variant}: server IPC channel is closed`));
+      }),
+    fastPath: (token) =>
+      new Promise<boolean>((resolve, reject) => {
+        const onMessage = (message: { type?: string; answered?: boolean }): void => {
+          if (message?.type !== 'fast-path') return;
+          child.off('message', onMessage);
+          resolve(message.answered === true);
+        };
+        child.on('message', onMessage);
+        if (!child.send({ type: 'fast-path', token })) reject(new Error(`${framework}/${variant}: server IPC channel is closed`));
       }),
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
@@ -165,6 +213,8 @@ interface Tokens {
   readonly expired: string;
   /** The "fresh" mode's pool. */
   readonly pool: readonly string[];
+  /** RS256 variants: a valid token of another algorithm (HS256, the bench secret) that must be refused (jwtguard: 401). */
+  readonly foreign?: string;
 }
 
 async function expectStatus(url: string, token: string | undefined, status: number, label: string, sub?: string, error?: string): Promise<void> {
@@ -249,7 +299,7 @@ async function logoutCheck(port: number, name: string): Promise<void> {
 }
 
 /** Fails loudly unless the server really authenticates (or, bare, really answers). */
-export async function sanityCheck(port: number, name: string, variant: Variant, tokens: Tokens): Promise<void> {
+export async function sanityCheck(port: number, name: string, variant: Variant, tokens: Tokens, server?: RunningServer): Promise<void> {
   const url = `http://127.0.0.1:${port}/api/me`;
   if (variant === 'bare' || variant === 'noop') {
     const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
@@ -264,6 +314,18 @@ export async function sanityCheck(port: number, name: string, variant: Variant, 
   await expectStatus(url, undefined, 401, `${name}: no token`);
   await expectStatus(url, tamper(tokens.hot), 401, `${name}: tampered token`);
   await expectStatus(url, tokens.expired, 401, `${name}: expired token`);
+  if (variant === 'jwtguard-rs256' && server !== undefined && !(await server.fastPath(tokens.other))) {
+    // After the valid tokens above (the first of which jose verified), node:crypto must take over.
+    throw new Error(`sanity check failed: ${name}: the guard's node:crypto fast path did not take an RS256 token after the first`);
+  }
+  if (tokens.foreign !== undefined) {
+    // Refused, by whatever status: @fastify/jwt answers an HS256 token with 500 FAST_JWT_INVALID_ALGORITHM, not 401.
+    const response = await fetch(url, { headers: { authorization: `Bearer ${tokens.foreign}` }, signal: AbortSignal.timeout(10_000) });
+    const text = await response.text();
+    if (response.status < 400 || (variant === 'jwtguard-rs256' && response.status !== 401)) {
+      throw new Error(`sanity check failed: ${name}: a token of another algorithm (HS256): expected ${variant === 'jwtguard-rs256' ? '401' : 'a refusal'}, got ${response.status} ${text.slice(0, 200)}`);
+    }
+  }
   if (variant === 'sessions') {
     const first = tokens.pool[0]!;
     await expectStatus(url, first, 200, `${name}: a token of the fresh-mode pool`, decodeSub(first));
@@ -335,6 +397,13 @@ export interface HttpRow extends Sample {
   readonly guardRatio?: { readonly median: number; readonly min: number; readonly max: number };
   /** Sessions rows: server CPU µs/req ÷ the plain jwtguard guard's, paired per round. */
   readonly guardCpuRatio?: number;
+  /**
+   * The jwtguard RS256 row: its share of bare throughput ÷ the peer RS256 row's, both against the
+   * bare fresh run of the same round (so, their req/s ratio in that round); median and range over rounds.
+   */
+  readonly peerRatio?: { readonly median: number; readonly min: number; readonly max: number };
+  /** The jwtguard RS256 row: the peer's server CPU µs/req ÷ jwtguard's, paired per round (above 1: jwtguard spends less). */
+  readonly peerCpuRatio?: number;
 }
 
 /** The sessions rows' Redis, or why there are none. */
@@ -348,6 +417,8 @@ export interface HttpResult {
   readonly settings: { duration: number; warmup: number; connections: number; httpTokens: number; repeat: number; retry: number; frameworks: readonly Framework[] };
   /** `redis`: what the sessions rows ran on, and how long opening the fresh-mode sessions took; `skipped`: why there are none. */
   readonly sessions: { readonly redis: string; readonly poolSeconds: number; readonly skipped?: undefined } | { readonly redis?: undefined; readonly skipped: string };
+  /** The RS256 rows' pool and frameworks, or why there are none. */
+  readonly rs256: { readonly tokens: number; readonly frameworks: readonly Framework[]; readonly signSeconds: number; readonly skipped?: undefined } | { readonly skipped: string };
   readonly failures: readonly string[];
   readonly seconds: number;
 }
@@ -452,6 +523,23 @@ async function runHttpOn(backend: SessionsBackend, started: number): Promise<Htt
     pool: await signTokens(httpTokens),
   };
   if (decodeSub(tokens.pool[0]!) !== subject(0)) throw new Error('token pool is not what it should be');
+  const rs256Frameworks = settings.asymmetric ? frameworks.filter((f) => RS256_FRAMEWORKS.includes(f)) : [];
+  let rs256Tokens: Tokens | undefined;
+  let rs256SignSeconds = 0;
+  const rs256PublicKey = rs256Frameworks.length > 0 ? benchKeyPair('RS256').publicPem : undefined;
+  if (rs256Frameworks.length > 0) {
+    log(`http: signing ${fmt(settings.asymHttpTokens)} distinct RS256 tokens with jose ...`);
+    const signStarted = performance.now();
+    rs256Tokens = {
+      hot: await signAsymmetricToken('RS256', 'user-hot'),
+      other: await signAsymmetricToken('RS256', 'user-other'),
+      expired: await expiredAsymmetricToken('RS256'),
+      pool: await signTokens(settings.asymHttpTokens, 0, (sub) => signAsymmetricToken('RS256', sub)),
+      foreign: tokens.hot, // HS256, signed with the bench secret
+    };
+    rs256SignSeconds = (performance.now() - signStarted) / 1000;
+    if (decodeSub(rs256Tokens.pool[0]!) !== subject(0) || rs256Tokens.pool.includes(tokens.pool[0]!)) throw new Error('RS256 token pool is not what it should be');
+  }
   let sessionPool: string[] = [];
   let poolSeconds = 0;
   if (redis !== undefined) {
@@ -465,12 +553,13 @@ async function runHttpOn(backend: SessionsBackend, started: number): Promise<Htt
   const rows: HttpRow[] = [];
   const failures: string[] = [];
   for (const framework of frameworks) {
+    const variants = rs256Frameworks.includes(framework) ? VARIANTS : VARIANTS.filter((v) => !isRs256(v));
     // The servers of a framework run side by side (idle ones cost nothing), so the runs a ratio
     // compares are back to back: every variant for one token mode, then the other.
     const servers = new Map<Variant, RunningServer>();
     try {
-      for (const variant of VARIANTS) servers.set(variant, await startServer(framework, variant, redis));
-      const byVariant = new Map<Variant, Tokens>(VARIANTS.map((v) => [v, tokens]));
+      for (const variant of variants) servers.set(variant, await startServer(framework, variant, redis, isRs256(variant) ? rs256PublicKey : undefined));
+      const byVariant = new Map<Variant, Tokens>(variants.map((v) => [v, isRs256(v) ? rs256Tokens! : tokens]));
       const sessionsServer = servers.get('sessions');
       if (sessionsServer !== undefined) {
         // The same-mode token of the sessions variant: a login through that very server.
@@ -479,22 +568,23 @@ async function runHttpOn(backend: SessionsBackend, started: number): Promise<Htt
         const other = await login(sessionsServer.port, 'user-other', name);
         byVariant.set('sessions', { hot: hot.token, other: other.token, expired: tokens.expired, pool: sessionPool });
       }
-      const cursors = new Map<Variant, Cursor>(VARIANTS.map((v) => [v, { next: 0 }]));
+      const cursors = new Map<Variant, Cursor>(variants.map((v) => [v, { next: 0 }]));
       const samples = new Map<string, Sample[]>();
       for (let rep = 0; rep < repeat; rep++) {
         // The order rotates every round, so no variant always runs first (or last) in a round.
-        const order = VARIANTS.map((_, i) => VARIANTS[(i + rep) % VARIANTS.length]!);
+        const order = variants.map((_, i) => variants[(i + rep) % variants.length]!);
         for (const mode of MODES) {
           for (const variant of order) {
+            if (!runsIn(variant, mode)) continue;
             const name = `${FRAMEWORK_LABEL[framework]} / ${labelOf(framework, variant)}`;
             const server = servers.get(variant)!;
             const own = byVariant.get(variant)!;
-            await sanityCheck(server.port, name, variant, own);
+            await sanityCheck(server.port, name, variant, own, server);
             log(`http: ${name}, ${mode} token${repeat > 1 ? `, run ${rep + 1}/${repeat}` : ''}: ${warmup} s warmup + ${duration} s ...`);
             let sample = await measure(server, name, mode, own, cursors.get(variant)!, failures);
             for (let attempt = 1; attempt <= retry && sample.otherCpuPct > DISTURBED_PCT; attempt++) {
               log(`http: ${name}, ${mode} token: other processes used ${fmt(sample.otherCpuPct)}% of a core; retrying (${attempt}/${retry}) ...`);
-              await sanityCheck(server.port, name, variant, own);
+              await sanityCheck(server.port, name, variant, own, server);
               const again = await measure(server, name, mode, own, cursors.get(variant)!, failures);
               if (again.otherCpuPct < sample.otherCpuPct) sample = again;
             }
@@ -504,7 +594,8 @@ async function runHttpOn(backend: SessionsBackend, started: number): Promise<Htt
         }
       }
       for (const mode of MODES) {
-        for (const variant of VARIANTS) {
+        for (const variant of variants) {
+          if (!runsIn(variant, mode)) continue;
           const runs = samples.get(`${variant}/${mode}`)!;
           const bareRuns = samples.get(`bare/${mode}`)!;
           const med = (pick: (s: Sample) => number): number => median(runs.map(pick));
@@ -514,6 +605,9 @@ async function runHttpOn(backend: SessionsBackend, started: number): Promise<Htt
           // Sessions: paired with the plain jwtguard guard's run of the same round and mode.
           const guardRuns = variant === 'sessions' ? samples.get(`jwtguard/${mode}`)! : undefined;
           const guardRatios = guardRuns && runs.map((s, i) => s.rps / guardRuns[i]!.rps);
+          // jwtguard RS256: its share of bare ÷ the peer's share, both against this round's bare run.
+          const peerRuns = variant === 'jwtguard-rs256' ? samples.get(`peer-rs256/${mode}`) : undefined;
+          const peerRatios = peerRuns && runs.map((s, i) => s.rps / bareRuns[i]!.rps / (peerRuns[i]!.rps / bareRuns[i]!.rps));
           rows.push({
             framework,
             variant,
@@ -539,6 +633,12 @@ async function runHttpOn(backend: SessionsBackend, started: number): Promise<Htt
                   guardCpuRatio: median(runs.map((s, i) => s.serverCpuUsPerReq / guardRuns[i]!.serverCpuUsPerReq)),
                 }
               : {}),
+            ...(peerRuns && peerRatios
+              ? {
+                  peerRatio: { median: median(peerRatios), min: Math.min(...peerRatios), max: Math.max(...peerRatios) },
+                  peerCpuRatio: median(runs.map((s, i) => peerRuns[i]!.serverCpuUsPerReq / s.serverCpuUsPerReq)),
+                }
+              : {}),
           });
         }
       }
@@ -550,6 +650,10 @@ async function runHttpOn(backend: SessionsBackend, started: number): Promise<Htt
     rows,
     settings: { duration, warmup, connections, httpTokens, repeat, retry, frameworks },
     sessions: redis !== undefined ? { redis: redis.description, poolSeconds } : { skipped: backend.skip ?? 'no Redis' },
+    rs256:
+      rs256Frameworks.length > 0
+        ? { tokens: settings.asymHttpTokens, frameworks: rs256Frameworks, signSeconds: rs256SignSeconds }
+        : { skipped: settings.asymmetric ? `no ${RS256_FRAMEWORKS.join(' or ')} in BENCH_FRAMEWORKS` : 'turned off by BENCH_ASYMMETRIC=0' },
     failures,
     seconds: (performance.now() - started) / 1000,
   };
@@ -558,6 +662,7 @@ async function runHttpOn(backend: SessionsBackend, started: number): Promise<Htt
 export function httpTable(result: HttpResult): Table {
   const multi = result.settings.repeat > 1;
   const sessions = result.rows.some((r) => r.guardRatio !== undefined);
+  const asymmetric = result.rows.some((r) => r.peerRatio !== undefined);
   const ordered = [...result.rows].sort(
     (a, b) =>
       FRAMEWORKS.indexOf(a.framework) - FRAMEWORKS.indexOf(b.framework) || MODES.indexOf(a.mode) - MODES.indexOf(b.mode) || ALL_VARIANTS.indexOf(a.variant) - ALL_VARIANTS.indexOf(b.variant),
@@ -573,6 +678,7 @@ export function httpTable(result: HttpResult): Table {
       '× bare',
       ...(multi ? ['range'] : []),
       ...(sessions ? ['× jwtguard'] : []),
+      ...(asymmetric ? ['share ÷ peer'] : []),
       'p50 ms',
       'p99 ms',
       'server CPU µs/req',
@@ -582,7 +688,7 @@ export function httpTable(result: HttpResult): Table {
       'other CPU',
       'non-2xx/errors',
     ],
-    numeric: [false, false, false, true, true, ...(multi ? [true] : []), ...(sessions ? [true] : []), true, true, true, true, true, true, true, true],
+    numeric: [false, false, false, true, true, ...(multi ? [true] : []), ...(sessions ? [true] : []), ...(asymmetric ? [true] : []), true, true, true, true, true, true, true, true],
     rows: ordered.map((row) => {
       return [
         FRAMEWORK_LABEL[row.framework],
@@ -592,6 +698,7 @@ export function httpTable(result: HttpResult): Table {
         `${fmt(row.rpsRatio.median, 2)}×`,
         ...(multi ? [`${fmt(row.rpsRatio.min, 2)}–${fmt(row.rpsRatio.max, 2)}`] : []),
         ...(sessions ? [row.guardRatio ? ratioRange(row.guardRatio) : ''] : []),
+        ...(asymmetric ? [row.peerRatio ? ratioRange(row.peerRatio) : ''] : []),
         fmt(row.p50, 0),
         fmt(row.p99, 0),
         fmt(row.serverCpuUsPerReq, 1),
@@ -622,10 +729,31 @@ export function sessionsSummary(result: HttpResult): string[] {
     });
 }
 
+/** The RS256 rows: each one's share of bare, and jwtguard's ÷ the peer's against the target (empty without RS256 rows). */
+export function asymmetricHttpSummary(result: HttpResult): string[] {
+  const multi = result.settings.repeat > 1;
+  const range = (r: { readonly min: number; readonly max: number }): string => (multi ? ` (rounds ${fmt(r.min, 2)}–${fmt(r.max, 2)})` : '');
+  const pct = (x: number): string => `${fmt(100 * x)}%`;
+  return result.rows
+    .filter((r) => r.peerRatio !== undefined)
+    .sort((a, b) => FRAMEWORKS.indexOf(a.framework) - FRAMEWORKS.indexOf(b.framework))
+    .map((r) => {
+      const peer = result.rows.find((p) => p.framework === r.framework && p.variant === 'peer-rs256' && p.mode === r.mode)!;
+      const ratio = r.peerRatio!;
+      const verdict = ratio.median >= ASYMMETRIC_TARGET ? 'met' : 'NOT met';
+      return (
+        `${FRAMEWORK_LABEL[r.framework]}, RS256, a new token per request: jwtguard ${pct(r.rpsRatio.median)} of bare${range(r.rpsRatio)}, ` +
+        `${PEERS[r.framework]} ${pct(peer.rpsRatio.median)}${range(peer.rpsRatio)}; jwtguard's share ÷ ${PEERS[r.framework]}'s ${fmt(ratio.median, 2)}×${range(ratio)}, ` +
+        `target ≥ ${fmt(ASYMMETRIC_TARGET, 2)}: ${verdict}; server CPU ${fmt(r.serverCpuUsPerReq, 1)} against ${fmt(peer.serverCpuUsPerReq, 1)} µs/req (${PEERS[r.framework]} ÷ jwtguard ${fmt(r.peerCpuRatio ?? NaN, 2)}×)`
+      );
+    });
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const result = await runHttp();
   console.log(renderText(httpTable(result)));
   for (const line of sessionsSummary(result)) console.log(line);
+  for (const line of asymmetricHttpSummary(result)) console.log(line);
   if (result.failures.length > 0) {
     console.error(`\nFAILED: ${result.failures.join('; ')}`);
     process.exitCode = 1;

@@ -1,6 +1,7 @@
 /**
- * `npm run bench`: the micro benchmark, then the HTTP benchmark (with the sessions rows), then the
- * refresh benchmark, then the memory benchmark, then bench/RESULTS.md.
+ * `npm run bench`: the micro benchmark (HS256, then RS256/PS256/ES256/EdDSA on a new token), then
+ * the HTTP benchmark (with the sessions rows and the RS256 rows), then the refresh benchmark, then
+ * the memory benchmark, then bench/RESULTS.md.
  *
  * The sessions rows and the refresh benchmark need a Redis: a throwaway redis-server started here
  * (when it is on PATH; no persistence, a temporary directory, killed at the end), else REDIS_URL;
@@ -10,6 +11,12 @@
  *   BENCH_ONLY=micro|http|refresh|memory  run one part only (RESULTS.md then holds that part only);
  *                              http is the HTTP table (sessions rows included) and the refresh benchmark
  *   BENCH_SESSIONS=0           no sessions rows and no refresh benchmark (no Redis needed)
+ *   BENCH_ASYMMETRIC=0         no asymmetric rows: neither the RS256/PS256/ES256/EdDSA micro rows nor
+ *                              the RS256 HTTP rows (Express and Fastify, jwtguard against express-jwt
+ *                              and @fastify/jwt, a new token per request)
+ *   BENCH_ASYM_PER_ROUND=1500  new tokens per asymmetric micro round (each algorithm's pool is
+ *                              1000 warmup tokens + BENCH_ROUNDS x this, signed before timing)
+ *   BENCH_ASYM_HTTP_TOKENS=40000  distinct RS256 tokens for the RS256 HTTP rows (~20 s to sign)
  *   REDIS_URL=redis://...      the Redis to use when redis-server is not on PATH
  *   BENCH_MEMORY_TOKENS=1000000   distinct tokens per phase of the memory benchmark
  *   BENCH_DURATION=3           seconds per measured HTTP run
@@ -34,9 +41,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { DISTURBED_PCT, fmt, log, renderText, settings } from './common.js';
-import { FRAMEWORK_LABEL, SESSIONS_TARGET, httpMarkdown, httpTable, runHttp, sessionsSummary, type HttpResult, type SessionsBackend } from './http.js';
+import { ASYMMETRIC_TARGET, FRAMEWORK_LABEL, SESSIONS_TARGET, asymmetricHttpSummary, httpMarkdown, httpTable, runHttp, sessionsSummary, type HttpResult, type SessionsBackend } from './http.js';
 import { memoryMarkdown, runMemory, type MemoryRow } from './memory.js';
-import { microMarkdown, microTable, runMicro, type MicroResult } from './micro.js';
+import { FAST_JWT_TARGET, FLOOR_TARGET, asymmetricMarkdown, asymmetricSummary, asymmetricTable, microMarkdown, microTable, runMicro, type MicroResult } from './micro.js';
 import { openRedis, type BenchRedis } from './redis.js';
 import { refreshMarkdown, refreshSummary, refreshTable, runRefresh, type RefreshResult } from './refresh.js';
 
@@ -97,6 +104,37 @@ function markdown(environment: readonly string[], micro: MicroResult | undefined
       microMarkdown(micro),
       '',
     );
+    const asym = micro.asymmetric;
+    if (asym) {
+      const { rounds, perRound, warmupTokens, warmupMs, poolPerAlg } = asym.settings;
+      out.push(
+        '## Micro: RS256, PS256, ES256, EdDSA, a new token on every call',
+        '',
+        'One key pair per algorithm (RSA 2048, P-256, Ed25519, generated for the run) and, per algorithm,',
+        `${fmt(poolPerAlg)} tokens of the same claims as above signed with jose beforehand (${fmt(asym.signSeconds)} s for all four). Four implementations`,
+        'configured with the same public key: **floor**, the counterpart of the HMAC floor: split, base64url,',
+        '`JSON.parse` of the header and the `alg` check, one node:crypto `verify` with a KeyObject made beforehand (PS256:',
+        'PSS with a 32-byte salt; ES256: IEEE P1363 signatures, as JWS has them), `JSON.parse` of the payload and the `exp`',
+        "check; **jwtguard** `verifyToken` with `{ publicKey: <SPKI PEM>, algorithm, cacheSize: 0 }`, after one other token",
+        "was verified, so that its node:crypto fast path has learned the key from jose's verification (as in a server that",
+        "has seen one token; the first token of an alg and kid goes to jose, at jose's cost); before timing, the fast",
+        'path must be seen answering; **fast-jwt** `createVerifier({ key: <PEM>, algorithms: [alg] })`, no cache;',
+        "**jose** `jwtVerify` with a CryptoKey from `importSPKI` (Web Crypto: the hop to libuv's thread pool is in its",
+        `latency). Each of ${rounds} rounds gives every implementation of an algorithm the same ${fmt(perRound)} tokens, none of which any of them`,
+        'has seen before, in ten slices that the implementations take turns on (in an order that rotates), so a slow spell',
+        `of the machine hits them alike; warmups (at least ${warmupMs} ms each) cycle`,
+        `through a separate slice of ${fmt(warmupTokens)} tokens. **ns/op**: median over rounds. **× floor** and **× fast-jwt**: ns/op`,
+        "divided by the floor's / fast-jwt's in the same round, median over rounds; **range**: the lowest and highest",
+        `single round. The issue's targets for jwtguard: at most ${fmt(FLOOR_TARGET, 2)}× the floor and at most ${fmt(FAST_JWT_TARGET, 2)}× fast-jwt. Every`,
+        'implementation first proves it accepts a valid token and rejects a tampered and an expired one. The "other',
+        'processes" figure above covers this part too.',
+        '',
+        asymmetricMarkdown(asym),
+        '',
+        ...asymmetricSummary(asym).map((line) => `- ${line}`),
+        '',
+      );
+    }
   }
   if (http) {
     const { duration, warmup, connections, httpTokens, repeat } = http.settings;
@@ -118,6 +156,26 @@ function markdown(environment: readonly string[], micro: MicroResult | undefined
       'machine moved during the run. Before each run the server must answer 200 with the token\'s own payload for valid tokens and',
       '401 without a token, with a tampered and with an expired one.',
       '',
+      ...('tokens' in http.rs256
+        ? [
+            `**RS256 rows** (${http.rs256.frameworks.map((f) => FRAMEWORK_LABEL[f]).join(', ')}): a new RS256 token per request, fresh mode only, cycling through`,
+            `${fmt(http.rs256.tokens)} tokens signed with jose (${fmt(http.rs256.signSeconds)} s) with an RSA 2048 key generated for the run; the servers get its public`,
+            "key as SPKI PEM: **jwtguard, RS256** `{ publicKey, algorithm: 'RS256' }` (default options otherwise: its",
+            http.rs256.tokens > 10_000
+              ? 'verified-token cache of 10,000 is on but cannot hit, the pool being larger), express-jwt'
+              : `verified-token cache of 10,000 is on, and can hit once the pool of ${fmt(http.rs256.tokens)} wraps), express-jwt`,
+            "`{ secret: publicKey, algorithms: ['RS256'] }`, @fastify/jwt `{ secret: { public: publicKey }, verify: { algorithms: ['RS256'] } }`",
+            "(verify-only; fast-jwt's cache off). jwtguard verifies the first RS256 token with jose and the rest with",
+            'node:crypto: the sanity check before each run sends that first token, and the server then confirms over IPC',
+            'that its fast path verifies a token itself. They run in the same rounds as the',
+            "other variants, so **× bare** is their share of the bare fresh run's req/s in that round (bare's tokens are",
+            "HS256, about 300 characters shorter). **share ÷ peer**: jwtguard's share of bare ÷ the peer's, paired per round",
+            `(that is, their req/s ratio in the round), median and range over rounds; the issue's target is ≥ ${fmt(ASYMMETRIC_TARGET, 2)}×. Their`,
+            'sanity check also sends an HS256 token signed with the bench secret, which they must refuse (jwtguard with 401;',
+            '@fastify/jwt answers it 500 `FAST_JWT_INVALID_ALGORITHM`).',
+            '',
+          ]
+        : [`No RS256 rows: ${http.rs256.skipped}.`, '']),
       ...(http.sessions.redis !== undefined
         ? [
             '**jwtguard + sessions (Redis)**: the jwtguard guard with sessions on: the same `{ secret, algorithm: \'HS256\' }` plus',
@@ -148,6 +206,8 @@ function markdown(environment: readonly string[], micro: MicroResult | undefined
       httpMarkdown(http),
       '',
     );
+    const rs256 = asymmetricHttpSummary(http);
+    if (rs256.length > 0) out.push('RS256, jwtguard against the peer:', '', ...rs256.map((line) => `- ${line}`), '');
     const summary = sessionsSummary(http);
     if (summary.length > 0) out.push('Sessions on Redis against the same guard without sessions:', '', ...summary.map((line) => `- ${line}`), '');
     const disturbed = http.rows.filter((r) => r.otherCpuPct > DISTURBED_PCT).length;
@@ -159,9 +219,10 @@ function markdown(environment: readonly string[], micro: MicroResult | undefined
       );
     }
     if (http.rows.some((r) => r.reused)) {
+      const rs256Tokens = 'tokens' in http.rs256 ? http.rs256.tokens : undefined;
       out.push(
-        `† The pool wrapped on that server: a token came back after ${fmt(httpTokens)} others. Only a cache holding more than`,
-        `${fmt(httpTokens)} tokens could have hit (jwtguard's and fast-jwt's are much smaller).`,
+        `† The pool wrapped on that server: a token came back after ${fmt(httpTokens)} others${rs256Tokens !== undefined ? ` (RS256 rows: ${fmt(rs256Tokens)})` : ''}. Only a cache holding more than`,
+        `${fmt(rs256Tokens !== undefined ? Math.min(httpTokens, rs256Tokens) : httpTokens)} tokens could have hit (jwtguard's and fast-jwt's are much smaller).`,
         '',
       );
     }
@@ -252,17 +313,27 @@ try {
 
   if (settings.only === undefined || settings.only === 'micro') {
     micro = await runMicro();
-    console.log(`\nMicro: one HS256 verification (${fmt(micro.seconds, 1)} s)\n`);
+    console.log(`\nMicro: one HS256 verification (${fmt(micro.seconds, 1)} s with the asymmetric rows)\n`);
     console.log(renderText(microTable(micro)));
+    if (micro.asymmetric) {
+      console.log(`\nMicro: RS256, PS256, ES256, EdDSA, a new token on every call (${fmt(micro.asymmetric.settings.perRound)} per round)\n`);
+      console.log(renderText(asymmetricTable(micro.asymmetric)));
+      console.log(`\n${asymmetricSummary(micro.asymmetric).map((line) => `  ${line}`).join('\n')}`);
+    }
     if (micro.otherCpuPct > DISTURBED_PCT) console.log(`Warning: other processes used ${fmt(micro.otherCpuPct)}% of a core during the micro benchmark.`);
   }
   if (runsHttp) {
     http = await runHttp(backend);
     console.log(`\nHTTP: GET /api/me (${fmt(http.seconds, 1)} s)\n`);
     console.log(renderText(httpTable(http)));
-    if (http.rows.some((r) => r.reused)) console.log(`† the token pool wrapped on that server (BENCH_HTTP_TOKENS=${settings.httpTokens})`);
+    if (http.rows.some((r) => r.reused)) {
+      console.log(`† the token pool wrapped on that server (BENCH_HTTP_TOKENS=${settings.httpTokens}${'tokens' in http.rs256 ? `, RS256 rows BENCH_ASYM_HTTP_TOKENS=${http.rs256.tokens}` : ''})`);
+    }
     const disturbed = http.rows.filter((r) => r.otherCpuPct > DISTURBED_PCT).length;
     if (disturbed > 0) console.log(`Warning: other processes used > ${DISTURBED_PCT}% of a core in ${disturbed} rows: those numbers are unreliable.`);
+    const rs256 = asymmetricHttpSummary(http);
+    if (rs256.length > 0) console.log(`\nRS256, jwtguard against the peer:\n${rs256.map((line) => `  ${line}`).join('\n')}`);
+    else if ('skipped' in http.rs256) console.log(`\nNo RS256 rows: ${http.rs256.skipped}`);
     const summary = sessionsSummary(http);
     if (summary.length > 0) console.log(`\nSessions on Redis against the same guard without sessions:\n${summary.map((line) => `  ${line}`).join('\n')}`);
     else if (http.sessions.skipped !== undefined) console.log(`\nNo sessions rows: ${http.sessions.skipped}`);

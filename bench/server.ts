@@ -1,11 +1,13 @@
 /**
  * One benchmark server, run in its own process by bench/http.ts and bench/refresh.ts:
  *
- *   node --import tsx bench/server.ts <express|fastify|koa|hono> <bare|noop|floor|jwtguard|peer|sessions|sessions-memory>
+ *   node --import tsx bench/server.ts <express|fastify|koa|hono> <bare|noop|floor|jwtguard|peer|sessions|jwtguard-rs256|peer-rs256|sessions-memory>
  *
  * Listens on 127.0.0.1 (a free port), prints `BENCH_PORT=<port>` on stdout, and serves
  * GET /api/me: the verified payload (bare: a constant of the same shape). Over the IPC channel it
- * answers `{ type: 'usage' }` with its CPU time and RSS, so the parent can compute CPU per request.
+ * answers `{ type: 'usage' }` with its CPU time and RSS, so the parent can compute CPU per request,
+ * and `{ type: 'fast-path', token }` with whether the jwtguard-rs256 guard's node:crypto fast path
+ * verifies that token itself (it has learned the key from jose's first verification).
  * It exits when the parent disconnects.
  *
  * `sessions`: the jwtguard guard with `sessionGuardOptions` (bench/common.ts) on
@@ -13,12 +15,17 @@
  * `sessions-memory`: the same on `memoryStore()`. Both add the login route, POST /api/auth/login?sub=...,
  * which answers `{ sub, role: 'user' }` for the guard to turn into a session's first pair; the
  * guard answers POST /api/auth/refresh and POST /api/auth/logout itself.
+ *
+ * `jwtguard-rs256` / `peer-rs256` (Express and Fastify only): RS256 tokens verified with the SPKI
+ * PEM public key in BENCH_RS256_PUBLIC_KEY: jwtguard with `{ publicKey, algorithm: 'RS256' }`,
+ * express-jwt with `{ secret: publicKey, algorithms: ['RS256'] }`, @fastify/jwt with
+ * `{ secret: { public: publicKey }, verify: { algorithms: ['RS256'] } }` (verify-only, no signer).
  */
 import type { NextFunction, Request, Response } from 'express';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import type { JwtGuardOptions } from '../src/index.js';
-import { CONSTANT_BODY, LOGIN_PATH, SECRET, SERVER_VARIANTS, floorVerifyHeader, loginClaims, sessionGuardOptions, type Framework, type ServerVariant } from './common.js';
+import { CONSTANT_BODY, LOGIN_PATH, RS256_FRAMEWORKS, RS256_PUBLIC_KEY_ENV, SECRET, SERVER_VARIANTS, floorVerifyHeader, loginClaims, sessionGuardOptions, type Framework, type ServerVariant } from './common.js';
 import { loadCore, loadExpress, loadFastify, loadHono, loadKoa, loadRedis } from './target.js';
 
 type Start = (variant: ServerVariant) => Promise<number>;
@@ -26,6 +33,23 @@ type Start = (variant: ServerVariant) => Promise<number>;
 const withSessions = (variant: ServerVariant): boolean => variant === 'sessions' || variant === 'sessions-memory';
 /** The login route's subject: `?sub=` of the request. */
 const subOf = (value: unknown): string => (typeof value === 'string' && value !== '' ? value : 'user-login');
+
+/** The RS256 variants' public key (SPKI PEM), from the parent. */
+function rs256PublicKey(): string {
+  const pem = process.env[RS256_PUBLIC_KEY_ENV];
+  if (pem === undefined || !pem.includes('BEGIN PUBLIC KEY')) throw new Error(`bench/server.ts RS256 variants: ${RS256_PUBLIC_KEY_ENV} must hold an SPKI PEM public key`);
+  return pem;
+}
+
+/** The jwtguard-rs256 guard's options object, kept to ask its fast path (see the `fast-path` message below). */
+let rs256Options: JwtGuardOptions | undefined;
+
+/** The plain guard's options: HS256 with the bench secret, or RS256 with the public key. */
+function guardOptions(variant: ServerVariant): JwtGuardOptions {
+  if (variant !== 'jwtguard-rs256') return { secret: SECRET, algorithm: 'HS256' };
+  rs256Options = { publicKey: rs256PublicKey(), algorithm: 'RS256' };
+  return rs256Options;
+}
 
 /** The sessions guard's options, its store connected (Redis: the client must be up before the first request). */
 async function sessionOptions(variant: ServerVariant): Promise<JwtGuardOptions> {
@@ -54,9 +78,9 @@ const starters: Record<Framework, Start> = {
   async express(variant) {
     const { default: express } = await import('express');
     const app = express();
-    if (variant === 'jwtguard') {
+    if (variant === 'jwtguard' || variant === 'jwtguard-rs256') {
       const { jwtGuard } = await loadExpress();
-      app.use(jwtGuard({ secret: SECRET, algorithm: 'HS256' }));
+      app.use(jwtGuard(guardOptions(variant)));
     } else if (withSessions(variant)) {
       const { jwtGuard } = await loadExpress();
       app.use(jwtGuard(await sessionOptions(variant)));
@@ -64,6 +88,9 @@ const starters: Record<Framework, Start> = {
     } else if (variant === 'peer') {
       const { expressjwt } = await import('express-jwt');
       app.use(expressjwt({ secret: SECRET, algorithms: ['HS256'] }));
+    } else if (variant === 'peer-rs256') {
+      const { expressjwt } = await import('express-jwt');
+      app.use(expressjwt({ secret: rs256PublicKey(), algorithms: ['RS256'] }));
     } else if (variant === 'noop') {
       app.use((_req: Request, _res: Response, next: NextFunction) => next());
     } else if (variant === 'floor') {
@@ -90,9 +117,9 @@ const starters: Record<Framework, Start> = {
   async fastify(variant) {
     const { default: Fastify } = await import('fastify');
     const app = Fastify({ logger: false });
-    if (variant === 'jwtguard') {
+    if (variant === 'jwtguard' || variant === 'jwtguard-rs256') {
       const { jwtGuard } = await loadFastify();
-      await app.register(jwtGuard, { secret: SECRET, algorithm: 'HS256' });
+      await app.register(jwtGuard, guardOptions(variant));
     } else if (withSessions(variant)) {
       const { jwtGuard } = await loadFastify();
       await app.register(jwtGuard, await sessionOptions(variant));
@@ -100,6 +127,12 @@ const starters: Record<Framework, Start> = {
     } else if (variant === 'peer') {
       const { default: fastifyJwt } = await importUntyped<{ default: FastifyPluginAsync<{ secret: string; verify: object }> }>('@fastify/jwt');
       await app.register(fastifyJwt, { secret: SECRET, verify: { algorithms: ['HS256'] } });
+      app.addHook('onRequest', async (request) => {
+        await (request as unknown as { jwtVerify(): Promise<unknown> }).jwtVerify();
+      });
+    } else if (variant === 'peer-rs256') {
+      const { default: fastifyJwt } = await importUntyped<{ default: FastifyPluginAsync<{ secret: { public: string }; verify: object }> }>('@fastify/jwt');
+      await app.register(fastifyJwt, { secret: { public: rs256PublicKey() }, verify: { algorithms: ['RS256'] } });
       app.addHook('onRequest', async (request) => {
         await (request as unknown as { jwtVerify(): Promise<unknown> }).jwtVerify();
       });
@@ -196,9 +229,25 @@ if (!Object.hasOwn(starters, framework) || !SERVER_VARIANTS.includes(variant)) {
   process.exit(2);
 }
 
+if ((variant === 'jwtguard-rs256' || variant === 'peer-rs256') && !RS256_FRAMEWORKS.includes(framework)) {
+  console.error(`bench/server.ts: ${variant} runs on ${RS256_FRAMEWORKS.join(' and ')} only`);
+  process.exit(2);
+}
+
 const port = await starters[framework](variant);
-process.on('message', (message: { type?: string }) => {
+const { normalizeOptions } = await loadCore();
+process.on('message', (message: { type?: string; token?: string }) => {
   if (message?.type === 'usage') process.send?.({ type: 'usage', cpu: process.cpuUsage(), rss: process.memoryUsage.rss() });
+  if (message?.type === 'fast-path') {
+    // Would the guard's node:crypto fast path verify this token itself (i.e. has it learned the key)?
+    let answered = false;
+    if (rs256Options !== undefined && typeof message.token === 'string') {
+      const config = normalizeOptions(rs256Options);
+      const verdict = config.asymmetricFastPath?.verify(message.token, config.claims.now());
+      answered = typeof verdict === 'object' && verdict !== null && !(verdict instanceof Error);
+    }
+    process.send?.({ type: 'fast-path', answered });
+  }
 });
 process.on('disconnect', () => process.exit(0));
 process.stdout.write(`BENCH_PORT=${port}\n`);
