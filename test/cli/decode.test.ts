@@ -36,7 +36,7 @@ after(() => {
   for (const output of transcript) assert.ok(!output.includes(STRONG_SECRET), 'the signing secret appeared in some output');
 });
 
-describe('jwtguard decode', () => {
+describe('jwtguard decode', { concurrency: 4 }, () => {
   test('shows header, payload and each time claim as an ISO date and relative to --now', async () => {
     const t = await token({ sub: 'user-1', iat: NOW - 3 * 3600, nbf: NOW - 3 * 3600, exp: NOW + 12 * 60 + 5 });
     const run = await cli(['decode', t, '--now', String(NOW)]);
@@ -102,7 +102,7 @@ describe('jwtguard decode', () => {
     assert.deepEqual(out.payload, { sub: 'stdin', exp: NOW + 60 });
   });
 
-  describe('warnings', () => {
+  describe('warnings', { concurrency: 4 }, () => {
     test('alg "none" (and the middleware refuses its empty signature as malformed)', async () => {
       const { run, out } = await decodeJson(`${enc({ alg: 'none' })}.${enc({ sub: 'admin', exp: NOW + 60 })}.`);
       assert.equal(run.code, 0, show(run));

@@ -37,6 +37,8 @@ let jwksPath: string;
 let secretPath: string;
 let server: Server;
 let jwksUrl: string;
+/** The issuer the test server describes at /realms/main/.well-known/openid-configuration. */
+const issuer = (): string => jwksUrl.replace('/jwks.json', '/realms/main');
 
 before(async () => {
   dir = scratch();
@@ -53,7 +55,10 @@ before(async () => {
   writeFileSync(jwksPath, JSON.stringify({ keys: [{ ...es.jwk, kid: 'k1', alg: 'ES256', use: 'sig' }] }));
   writeFileSync(secretPath, `${SECRET}\n`); // as `echo "$SECRET" > secret.txt` writes it
   server = createServer((req, res) => {
-    if (req.url === '/jwks.json') {
+    if (req.url === '/realms/main/.well-known/openid-configuration') {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ issuer: issuer(), jwks_uri: jwksUrl, id_token_signing_alg_values_supported: ['ES256'] }));
+    } else if (req.url === '/jwks.json') {
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify({ keys: [{ ...es.jwk, kid: 'remote-1', alg: 'ES256', use: 'sig' }] }));
     } else {
@@ -88,7 +93,7 @@ async function refused(args: string[], code: string, hint?: RegExp): Promise<Ver
   return out;
 }
 
-describe('jwtguard verify: success', () => {
+describe('jwtguard verify: success', { concurrency: 4 }, () => {
   test('exit 0, the payload on stdout as JSON, the verdict on stderr', async () => {
     const t = await hs({ sub: 'user-1', iat: NOW, exp: NOW + 720 });
     const run = await cli(['verify', t, '--secret', SECRET, ...at]);
@@ -112,7 +117,7 @@ describe('jwtguard verify: success', () => {
   });
 });
 
-describe('jwtguard verify: --secret forms', () => {
+describe('jwtguard verify: --secret forms', { concurrency: 4 }, () => {
   test('VALUE, @FILE (one trailing newline dropped), env:NAME and b64:', async () => {
     const t = await hs({ sub: 'u', exp: NOW + 60 });
     for (const [spec, env] of [[SECRET, {}], [`@${secretPath}`, {}], ['env:JWT_TEST_SECRET', { JWT_TEST_SECRET: SECRET }]] as const) {
@@ -152,7 +157,7 @@ describe('jwtguard verify: --secret forms', () => {
   });
 });
 
-describe('jwtguard verify: asymmetric keys', () => {
+describe('jwtguard verify: asymmetric keys', { concurrency: 4 }, () => {
   test('--public-key as SPKI PEM and as JWK', async () => {
     const t = await new SignJWT({ sub: 'es', exp: NOW + 60 }).setProtectedHeader({ alg: 'ES256' }).sign(es.privateKey);
     for (const path of [pemPath, jwkPath]) {
@@ -191,6 +196,17 @@ describe('jwtguard verify: asymmetric keys', () => {
     await refused([t, '--jwks', missing, '--alg', 'ES256', ...at], 'key_source_unavailable', /nothing\.json could not be fetched/);
   });
 
+  test('--issuer-base-url: the issuer\'s metadata names the key set, and iss must be the issuer (option issuerBaseURL)', async () => {
+    const sign = (payload: Record<string, unknown>): Promise<string> => new SignJWT({ exp: NOW + 60, ...payload }).setProtectedHeader({ alg: 'ES256', kid: 'remote-1' }).sign(es.privateKey);
+    const { run, out } = await verdict([await sign({ sub: 'discovered', iss: issuer() }), '--issuer-base-url', issuer(), ...at]);
+    assert.equal(run.code, 0, show(run));
+    assert.equal(out.payload?.sub, 'discovered');
+    await refused([await sign({ iss: 'https://other.example' }), '--issuer-base-url', issuer(), ...at], 'claim_invalid', /iss is "https:\/\/other\.example"; --issuer-base-url expects "http:\/\/127\.0\.0\.1:\d+\/realms\/main"/);
+    await refused([await hs({ iss: issuer(), exp: NOW + 60 }), '--issuer-base-url', issuer(), ...at], 'algorithm_not_allowed', /the algorithms the issuer advertises/);
+    const nowhere = issuer().replace('/realms/main', '/realms/none');
+    await refused([await sign({ iss: nowhere }), '--issuer-base-url', nowhere, ...at], 'key_source_unavailable', /metadata or key set of --issuer-base-url http:\/\/127\.0\.0\.1:\d+\/realms\/none could not be fetched/);
+  });
+
   test('--jwks needs --alg or --algorithms, and plain http only for localhost (the library\'s rules, exit 2)', async () => {
     const noAlg = await cli(['verify', 'a.b.c', '--jwks', jwksPath]);
     assert.equal(noAlg.code, 2, show(noAlg));
@@ -201,7 +217,7 @@ describe('jwtguard verify: asymmetric keys', () => {
   });
 });
 
-describe('jwtguard verify: refusals carry the middleware\'s code and a hint', () => {
+describe('jwtguard verify: refusals carry the middleware\'s code and a hint', { concurrency: 4 }, () => {
   test('token_expired: "expired 3 h ago at ..."', async () => {
     const out = await refused([await hs({ exp: NOW - 3 * 3600 - 10 }), '-S', SECRET, ...at], 'token_expired', /^expired 3 h ago at 2025-06-15T12:06:30\.000Z \(exp 1749989190\)/);
     assert.equal(out.error?.status, 401);
@@ -274,7 +290,7 @@ describe('jwtguard verify: refusals carry the middleware\'s code and a hint', ()
   });
 });
 
-describe('jwtguard verify: bad usage exits 2', () => {
+describe('jwtguard verify: bad usage exits 2', { concurrency: 4 }, () => {
   test('no key, unknown flag, misspelt flag with a secret after it, unreadable key file, bad --now, bad --alg', async () => {
     const t = await hs({ exp: NOW + 60 });
     for (const [args, pattern] of [

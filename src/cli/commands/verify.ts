@@ -19,6 +19,8 @@ Keys (one is needed):
   --public-key FILE       PEM (SPKI "PUBLIC KEY" or certificate) or JWK file, for RS/PS/ES/EdDSA
   --jwks URL|FILE         a JSON Web Key Set: https URL (http only for localhost) or local file;
                           needs --alg or --algorithms
+  --issuer-base-url URL   OpenID / RFC 8414 discovery: the issuer's metadata names its keys, and
+                          tokens must carry iss = URL (option: issuerBaseURL)
 
 Checks (the middleware's options):
   --alg ALG               the one algorithm accepted (option: algorithm)
@@ -40,6 +42,7 @@ Examples:
   pbpaste | jwtguard verify - --public-key key.pub.pem --iss https://auth.example.com --aud api
   jwtguard verify - --jwks https://auth.example.com/.well-known/jwks.json --alg RS256 < token.txt
   jwtguard verify "$TOKEN" -S @secret.txt --now 2025-01-31T12:00:00Z --json
+  jwtguard verify - --issuer-base-url https://tenant.eu.auth0.com/ --aud https://api.example.com < token.txt
 
 On success the payload is printed on stdout (the verdict line on stderr), so
 \`jwtguard verify ... | jq .sub\` works.
@@ -52,6 +55,7 @@ interface Flags {
   readonly alg: string | undefined;
   readonly algorithms: string[];
   readonly jwks: string | undefined;
+  readonly issuerBaseUrl: string | undefined;
 }
 
 /** The options as the middleware would get them, from the flags. */
@@ -63,6 +67,8 @@ async function optionsFrom(values: Parameters<Command['run']>[0]['values'], io: 
   if (secret !== undefined) options.secret = await readSecret(secret, io.env);
   if (publicKey !== undefined) options.publicKey = await readKeyFile(publicKey, '--public-key');
   if (jwks !== undefined) options.jwks = await readJwks(jwks);
+  const issuerBaseUrl = str(values, 'issuer-base-url');
+  if (issuerBaseUrl !== undefined) options.issuerBaseURL = issuerBaseUrl;
   const alg = str(values, 'alg');
   const algorithms = list(values, 'algorithms').flatMap((a) => a.split(',')).map((a) => a.trim()).filter((a) => a !== '');
   // The library validates names and fit with the keys; the casts only pass the strings on.
@@ -82,7 +88,7 @@ async function optionsFrom(values: Parameters<Command['run']>[0]['values'], io: 
   if (tolerance !== undefined) options.clockTolerance = durationFlag(tolerance);
   const now = parseNow(str(values, 'now'));
   if (now !== undefined) options.currentDate = now;
-  return { options, flags: { alg, algorithms, jwks } };
+  return { options, flags: { alg, algorithms, jwks, issuerBaseUrl } };
 }
 
 const quote = (value: unknown): string => (value === undefined ? '(none)' : JSON.stringify(value));
@@ -117,6 +123,7 @@ function hintFor(error: JwtGuardError, inspection: Inspection, config: Normalize
       const source =
         flags.algorithms.length > 0 ? `--algorithms ${allowed}`
         : flags.alg !== undefined ? `--alg ${allowed}`
+        : flags.issuerBaseUrl !== undefined ? 'the algorithms the issuer advertises (never HMAC or none); pass --alg or --algorithms to choose'
         : `the algorithm inferred from the key (${allowed}); pass --alg or --algorithms to accept another`;
       return `the token's alg ${alg ?? '(none)'} is not in ${source}.`;
     }
@@ -138,7 +145,10 @@ function hintFor(error: JwtGuardError, inspection: Inspection, config: Normalize
       return typeof payload.nbf === 'number' ? `not valid before ${isoDate(payload.nbf)} (${relative('nbf', payload.nbf, now)}, nbf ${payload.nbf}).` : undefined;
     case 'claim_invalid': {
       const claim = error.claim ?? '';
-      if (claim === 'iss') return `the token's iss is ${quote(payload.iss)}; --iss expects ${expected(claims.issuer)}.`;
+      if (claim === 'iss') {
+        const source = options.issuer === undefined && flags.issuerBaseUrl !== undefined ? '--issuer-base-url' : '--iss';
+        return `the token's iss is ${quote(payload.iss)}; ${source} expects ${expected(claims.issuer)}.`;
+      }
       if (claim === 'aud') return `the token's aud is ${quote(payload.aud)}; --aud expects ${expected(claims.audience)}.`;
       if (claim === 'sub') return `the token's sub is ${quote(payload.sub)}; --sub expects ${expected(claims.subject)}.`;
       if (claim === 'typ') return `the token's typ header is ${quote(header.typ)}; --typ expects ${expected(claims.typ)}.`;
@@ -156,6 +166,7 @@ function hintFor(error: JwtGuardError, inspection: Inspection, config: Normalize
     }
     case 'key_source_unavailable': {
       const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
+      if (flags.issuerBaseUrl !== undefined) return `the metadata or key set of --issuer-base-url ${safeUrl(flags.issuerBaseUrl)} could not be fetched${cause}.`;
       return `the key set at ${flags.jwks === undefined ? 'the configured URL' : safeUrl(flags.jwks)} could not be fetched${cause}.`;
     }
     default:
@@ -171,6 +182,7 @@ export const verify: Command = {
     secret: { type: 'string', short: 'S' },
     'public-key': { type: 'string' },
     jwks: { type: 'string' },
+    'issuer-base-url': { type: 'string' },
     alg: { type: 'string' },
     algorithms: { type: 'string', multiple: true },
     iss: { type: 'string', multiple: true },

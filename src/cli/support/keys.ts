@@ -9,6 +9,7 @@ const FLAGS: Readonly<Record<string, string>> = {
   publicKey: '--public-key',
   privateKey: '--private-key',
   jwks: '--jwks',
+  issuerBaseURL: '--issuer-base-url',
   algorithm: '--alg',
   algorithms: '--algorithms',
   issuer: '--iss',
