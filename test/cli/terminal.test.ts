@@ -1,6 +1,6 @@
 // Colours on a terminal, and only there: the CLI runs under a pseudo-terminal made by `script`
 // (util-linux), the way a person runs it. Without util-linux's `script` these tests are skipped
-// with the reason; CI installs util-linux (see docs/cli.md, "Tests").
+// with the reason, except under JWTGUARD_REQUIRE_PTY=1 (CI), where that is a failure.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { describe, test } from 'node:test';
@@ -11,7 +11,10 @@ import { cli, cliPath } from './support/cli.js';
 const ESC = '\u001b[';
 const ESC_PATTERN = '\\u001b\\[';
 const version = spawnSync('script', ['--version'], { encoding: 'utf8' });
-const skip = version.error !== undefined || !/util-linux/.test(version.stdout ?? '') ? 'needs `script` from util-linux (a pseudo-terminal); install util-linux' : false;
+const missing = version.error !== undefined || !/util-linux/.test(version.stdout ?? '') ? 'needs `script` from util-linux (a pseudo-terminal); install util-linux' : false;
+// CI sets JWTGUARD_REQUIRE_PTY=1: there a missing pseudo-terminal is a failure, never a skip.
+if (missing !== false && process.env.JWTGUARD_REQUIRE_PTY === '1') throw new Error(`JWTGUARD_REQUIRE_PTY=1 but the terminal tests cannot run: ${missing}`);
+const skip = missing;
 
 const quote = (arg: string): string => `'${arg.replace(/'/g, `'\\''`)}'`;
 
