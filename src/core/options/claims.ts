@@ -28,6 +28,9 @@ function stringOrList(value: unknown, option: string): string[] | undefined {
   return list as string[];
 }
 
+/** RFC 9068 §2.2: the claims every JWT access token carries (`typ` is checked separately). */
+export const AT_JWT_CLAIMS: readonly string[] = Object.freeze(['iss', 'aud', 'exp', 'sub', 'client_id', 'iat', 'jti']);
+
 /** jose's typ comparison: case-insensitive, `application/` implied when there is no `/`. */
 const normalizeTyp = (value: string): string => {
   const lower = value.toLowerCase();
@@ -39,7 +42,17 @@ export function resolveClaims(options: JwtGuardOptions): ClaimRules {
   // With discovery, tokens must name the issuer its metadata was checked against (keys.ts validated both).
   const issuers = stringOrList(options.issuer ?? options.issuerBaseURL, 'issuer');
   const audiences = stringOrList(options.audience, 'audience');
-  const { subject, typ, currentDate } = options;
+  const { subject, currentDate, profile } = options;
+  let typ = options.typ;
+  if (profile !== undefined) {
+    if (profile !== 'at+jwt') throw invalid(`\`profile\` must be "at+jwt" (RFC 9068 access tokens); got ${JSON.stringify(profile)}.`);
+    if (typ !== undefined && (typeof typ !== 'string' || normalizeTyp(typ) !== 'application/at+jwt')) {
+      throw invalid(`\`profile: "at+jwt"\` requires the typ "at+jwt"; drop \`typ\` (got ${JSON.stringify(typ)}).`);
+    }
+    if (audiences === undefined) throw invalid('`profile: "at+jwt"` needs `audience`: the identifier of this API as the authorization server names it in `aud` (RFC 9068 §4).');
+    if (issuers === undefined) throw invalid('`profile: "at+jwt"` needs `issuer` or `issuerBaseURL`: the authorization server whose tokens this API accepts (RFC 9068 §4).');
+    typ = 'at+jwt';
+  }
   if (subject !== undefined && (typeof subject !== 'string' || subject === '')) throw invalid('`subject` must be a non-empty string.');
   if (typ !== undefined && (typeof typ !== 'string' || typ === '')) throw invalid('`typ` must be a non-empty string such as "JWT" or "at+jwt".');
   if (currentDate !== undefined && (!(currentDate instanceof Date) || Number.isNaN(currentDate.getTime()))) throw invalid('`currentDate` must be a valid Date.');
@@ -50,7 +63,8 @@ export function resolveClaims(options: JwtGuardOptions): ClaimRules {
     throw invalid('`requiredClaims` must be a list of claim names, e.g. ["sub", "exp"].');
   }
 
-  const present = [...(requiredClaims ?? [])];
+  const required = profile === 'at+jwt' ? [...new Set([...(requiredClaims ?? []), ...AT_JWT_CLAIMS])] : requiredClaims;
+  const present = [...(required ?? [])];
   if (maxTokenAge !== undefined) present.push('iat');
   if (audiences !== undefined) present.push('aud');
   if (subject !== undefined) present.push('sub');
@@ -64,7 +78,7 @@ export function resolveClaims(options: JwtGuardOptions): ClaimRules {
     ...(typ !== undefined && { typ }),
     ...(maxTokenAge !== undefined && { maxTokenAge }),
     ...(tolerance !== 0 && { clockTolerance: tolerance }),
-    ...(requiredClaims && { requiredClaims: [...requiredClaims] }),
+    ...(required && { requiredClaims: [...required] }),
     ...(currentDate && { currentDate }),
   };
 

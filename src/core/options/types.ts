@@ -125,6 +125,18 @@ export interface JwtGuardOptions {
   subject?: string;
   /** Required `typ` header, e.g. `"at+jwt"` (RFC 9068). */
   typ?: string;
+  /**
+   * A token profile. `"at+jwt"`: OAuth 2.0 access tokens as RFC 9068 defines them — the `typ`
+   * header must be `at+jwt` (or `application/at+jwt`), and `iss`, `aud`, `exp`, `sub`,
+   * `client_id`, `iat` and `jti` must be present. Needs `audience` (this API's identifier) and
+   * `issuer` or `issuerBaseURL`, which RFC 9068 §4 requires the resource server to check.
+   *
+   * @example
+   * ```ts
+   * jwtGuard({ issuerBaseURL: 'https://sso.example.com/realms/main', audience: 'orders-api', profile: 'at+jwt' })
+   * ```
+   */
+  profile?: 'at+jwt';
   /** Maximum age since `iat` (which becomes required). */
   maxTokenAge?: string | number;
   /** Leeway for `exp`, `nbf` and `iat` checks. Default 0. */
