@@ -5,10 +5,24 @@ import { customFetch, type RemoteJWKSetOptions } from 'jose';
 import { JwtGuardError } from '../errors/jwt-guard-error.js';
 import type { JwsAlgorithm, JwtGuardOptions } from '../options/types.js';
 
-/** The asymmetric algorithms jwtguard verifies; the only ones a discovery document can ever add to the allowlist. */
+/**
+ * The asymmetric algorithms jwtguard verifies; the only ones a discovery document can ever add to the allowlist.
+ *
+ * @example
+ * ```ts
+ * ASYMMETRIC_ALGORITHMS.includes('HS256') // false: HMAC never comes from a provider's metadata
+ * ```
+ */
 export const ASYMMETRIC_ALGORITHMS: readonly JwsAlgorithm[] = Object.freeze(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']);
 
-/** A discovery document larger than this is refused unread (real ones are a few KiB). */
+/**
+ * A discovery document larger than this is refused, and no more of it is read (real ones are a few KiB).
+ *
+ * @example
+ * ```ts
+ * MAX_DOCUMENT_BYTES // 1048576
+ * ```
+ */
 export const MAX_DOCUMENT_BYTES = 1_048_576;
 
 /**
@@ -36,7 +50,15 @@ function invalid(message: string): JwtGuardError {
   return new JwtGuardError('invalid_options', `jwtguard: ${message}`);
 }
 
-/** Hosts where plain http cannot be intercepted on the network: the same rule as the `jwks` option. */
+/**
+ * Hosts where plain http cannot be intercepted on the network: the same rule as the `jwks` option.
+ *
+ * @example
+ * ```ts
+ * isLocalHost(new URL('http://127.0.0.1:3000')) // true
+ * isLocalHost(new URL('http://idp.example.com')) // false
+ * ```
+ */
 export function isLocalHost(url: URL): boolean {
   return url.hostname === 'localhost' || url.hostname === '127.0.0.1' || url.hostname === '[::1]';
 }
@@ -94,7 +116,15 @@ export function discoveryOptionsOf(options: JwtGuardOptions): DiscoveryOptions |
   return Object.freeze({ issuer: issuer ?? issuerBaseURL, documentURLs: Object.freeze([openid, oauth] as const), localHttp });
 }
 
-/** What jwtguard takes from an issuer's metadata. */
+/**
+ * What jwtguard takes from an issuer's metadata.
+ *
+ * @example
+ * ```ts
+ * const { issuer, jwksUri, advertisedAlgorithms } = await discoverIssuer(discovery, undefined, 5000)
+ * // 'https://idp.example', URL('https://idp.example/jwks'), ['RS256', 'ES256']
+ * ```
+ */
 export interface IssuerMetadata {
   readonly issuer: string;
   readonly jwksUri: URL;
@@ -110,7 +140,17 @@ export interface IssuerMetadata {
 /**
  * Why reading the metadata failed. `answered` failures (an HTTP status other than 2xx, a body
  * that is not a metadata document) let the RFC 8414 location be tried; a network failure, a
- * timeout or a document that names another issuer do not.
+ * timeout or a document that names another issuer do not. It is the `cause` of the 503
+ * `key_source_unavailable` errors verification gives meanwhile.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await verifyToken(token, options)
+ * } catch (err) {
+ *   if (err instanceof JwtGuardError && err.cause instanceof Error && err.cause.name === 'DiscoveryFailure') log.warn(err.cause.message)
+ * }
+ * ```
  */
 export class DiscoveryFailure extends Error {
   override readonly name = 'DiscoveryFailure';

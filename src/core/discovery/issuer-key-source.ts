@@ -3,14 +3,28 @@ import { JwtGuardError } from '../errors/jwt-guard-error.js';
 import type { JwsAlgorithm } from '../options/types.js';
 import { ASYMMETRIC_ALGORITHMS, DiscoveryFailure, discoverIssuer, type DiscoveryOptions, type IssuerMetadata } from './discovery-document.js';
 
-/** jose's remote key set (createRemoteJWKSet), as keys.ts builds it with its replacement hook. */
+/**
+ * jose's remote key set (createRemoteJWKSet), as keys.ts builds it with its replacement hook.
+ *
+ * @example
+ * ```ts
+ * const remote: RemoteKeySet = createRemoteJWKSet(new URL('https://idp.example/jwks'))
+ * ```
+ */
 export type RemoteKeySet = ReturnType<typeof createRemoteJWKSet>;
 
 /** jose's defaults for a remote JWKS, which discovery shares (milliseconds). */
 const DEFAULT_TIMEOUT = 5_000;
 const DEFAULT_COOLDOWN = 30_000;
 const DEFAULT_CACHE_MAX_AGE = 600_000;
-/** After a failed discovery, requests are answered 503 at once for this long (at most `cooldownDuration`) before the next attempt. */
+/**
+ * After a failed discovery, requests are answered 503 at once for this long (at most `cooldownDuration`) before the next attempt.
+ *
+ * @example
+ * ```ts
+ * const pause = Math.min(DISCOVERY_RETRY_MS, jwksOptions.cooldownDuration ?? 30_000) // 1000 ms by default
+ * ```
+ */
 export const DISCOVERY_RETRY_MS = 1_000;
 
 /** The algorithm a JWK without `alg` stands for when the allowlist comes from the key set: each family's usual one. */
@@ -22,7 +36,21 @@ const ALGORITHM_OF_KEY_TYPE: Readonly<Record<string, JwsAlgorithm>> = {
   'OKP Ed25519': 'EdDSA',
 };
 
-/** What keys.ts hands the discovered key source. */
+/**
+ * What keys.ts hands the discovered key source.
+ *
+ * @example
+ * ```ts
+ * const deps: IssuerKeySourceDeps = {
+ *   jwksOptions: undefined,
+ *   remoteKeySet: (url) => createRemoteJWKSet(url),
+ *   onApplied: () => generation++,
+ *   generation: () => generation,
+ *   narrowAlgorithms: true,
+ *   warn: console.warn,
+ * }
+ * ```
+ */
 export interface IssuerKeySourceDeps {
   /** `jwksOptions`: timeouts, cooldown, cache age and headers apply to the discovery document as to the JWKS. */
   readonly jwksOptions: RemoteJWKSetOptions | undefined;
@@ -46,6 +74,12 @@ export interface IssuerKeySourceDeps {
  * `issuer`, advertised algorithms), read at the first verification and again when it is older than
  * `cacheMaxAge` or a token names a `kid` the key set lacks (at most once per `cooldownDuration`),
  * and a jose remote key set for the current `jwks_uri`.
+ *
+ * @example
+ * ```ts
+ * const source: IssuerKeySource = createIssuerKeySource(discovery, deps)
+ * await jwtVerify(token, (header) => source.resolve(header), { algorithms: ['RS256'] })
+ * ```
  */
 export interface IssuerKeySource {
   /** The key for a token's header, as jose's key resolver; fails with a {@link JwtGuardError} (`key_source_unavailable`, `algorithm_not_allowed`) or jose's JWKS errors. */

@@ -28,7 +28,14 @@ function stringOrList(value: unknown, option: string): string[] | undefined {
   return list as string[];
 }
 
-/** RFC 9068 §2.2: the claims every JWT access token carries (`typ` is checked separately). */
+/**
+ * RFC 9068 §2.2: the claims every JWT access token carries (`typ` is checked separately); `profile: 'at+jwt'` requires them.
+ *
+ * @example
+ * ```ts
+ * AT_JWT_CLAIMS // ['iss', 'aud', 'exp', 'sub', 'client_id', 'iat', 'jti']
+ * ```
+ */
 export const AT_JWT_CLAIMS: readonly string[] = Object.freeze(['iss', 'aud', 'exp', 'sub', 'client_id', 'iat', 'jti']);
 
 /** jose's typ comparison: case-insensitive, `application/` implied when there is no `/`. */
