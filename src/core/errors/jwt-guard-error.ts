@@ -68,7 +68,13 @@ export type JwtGuardErrorCode =
    * Route authorization: a `claimCheck` function threw, rejected, or returned something other
    * than a boolean. The request is refused (never let through); the thrown error is the `cause`.
    */
-  | 'authorization_failed';
+  | 'authorization_failed'
+  /**
+   * CSRF protection: an unsafe request (not GET, HEAD or OPTIONS) that would act with cookie
+   * credentials came from another origin (`Sec-Fetch-Site: cross-site` or `same-site`, or an
+   * `Origin` that is neither this server's nor trusted). The route did not run.
+   */
+  | 'csrf_refused';
 
 /**
  * Default HTTP status for each code: 401 for the client's token, 400 for a malformed request,
@@ -98,6 +104,7 @@ const STATUS_BY_CODE: Readonly<Record<JwtGuardErrorCode, number>> = {
   insufficient_scope: 403,
   claim_mismatch: 403,
   authorization_failed: 500,
+  csrf_refused: 403,
 };
 
 /**
@@ -135,10 +142,13 @@ export class JwtGuardError extends Error {
 
   /**
    * The headers a response for this error needs: `Cache-Control: no-store`, and for 401s and 403s
-   * the RFC 6750 `WWW-Authenticate` challenge. Express (finalhandler), Fastify and Koa apply
+   * the RFC 6750 `WWW-Authenticate` challenge (a 403 `csrf_refused` has `Vary: Sec-Fetch-Site,
+   * Origin` instead: no token was at fault). Express (finalhandler), Fastify and Koa apply
    * `err.headers` in their default error handling, so a forwarded error keeps them.
    */
   get headers(): Record<string, string> {
+    // Not a token problem, so no challenge; the verdict came from these request headers.
+    if (this.code === 'csrf_refused') return { 'cache-control': 'no-store', vary: 'Sec-Fetch-Site, Origin' };
     return this.status === 401 || this.status === 403 ? { 'cache-control': 'no-store', 'www-authenticate': bearerChallenge(this) } : { 'cache-control': 'no-store' };
   }
 

@@ -11,7 +11,8 @@ export interface TokenRequest {
   readonly url: string;
 }
 
-function headerValue(headers: HeadersLike, name: string): string | undefined {
+/** @internal The first value of header `name` (lower case) in Node or Web headers. */
+export function headerValue(headers: HeadersLike, name: string): string | undefined {
   if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(name) ?? undefined;
   const value = (headers as Record<string, string | string[] | undefined>)[name];
   return Array.isArray(value) ? value[0] : value;
@@ -43,14 +44,25 @@ function tokenFromCookie(headers: HeadersLike, name: string): string | undefined
   return parseCookie(header)[name];
 }
 
+/**
+ * @internal The token in the configured header (`Authorization` by default), or `undefined`. A
+ * header token is no ambient credential: the guard checks CSRF only when there is none.
+ */
+export function headerTokenOf(request: TokenRequest, config: NormalizedOptions): string | undefined {
+  const { header } = config.sources;
+  if (header === undefined) return undefined;
+  const value = headerValue(request.headers, header);
+  return value === undefined ? undefined : tokenFromHeader(value) || undefined;
+}
+
 /** @internal The hot-path form of {@link extractToken}, working from normalised options. */
 export function extractWith(request: TokenRequest, config: NormalizedOptions): string | undefined {
-  const { header, cookie, query } = config.sources;
-  if (header !== undefined) {
-    const value = headerValue(request.headers, header);
-    const token = value === undefined ? undefined : tokenFromHeader(value);
-    if (token) return token;
-  }
+  return headerTokenOf(request, config) ?? otherTokenOf(request, config);
+}
+
+/** @internal The token in the sources after the header, in their order: cookie, then query. */
+export function otherTokenOf(request: TokenRequest, config: NormalizedOptions): string | undefined {
+  const { cookie, query } = config.sources;
   if (cookie !== undefined) {
     const token = tokenFromCookie(request.headers, cookie);
     if (token) return token;

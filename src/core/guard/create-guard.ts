@@ -1,12 +1,16 @@
+import { readCookie } from '../browser/cookies.js';
+import { CSRF_VARY, csrfVerdict, isUnsafeMethod } from '../browser/csrf.js';
+import { clearingCookies, decorate, tokenAnswer } from '../browser/deliver.js';
 import { JwtGuardError } from '../errors/jwt-guard-error.js';
-import { extractWith, type HeadersLike, type TokenRequest } from '../extract/extract-token.js';
+import { headerTokenOf, otherTokenOf, type HeadersLike, type TokenRequest } from '../extract/extract-token.js';
 import { mintsStatus, mintTokenResponse, type MintBody, type MintContext } from '../mint/mint-token-response.js';
 import { normalizeOptions, type NormalizedOptions } from '../options/normalize-options.js';
 import type { JwtGuardOptions, JwtGuardPayload } from '../options/types.js';
 import { checkRevocation, verifySync, verifyWith } from '../verify/verify-token.js';
-import { errorResponse, jsonResponse, type HttpResponse } from './http-response.js';
+import { errorResponse, type HttpResponse } from './http-response.js';
 import { readJsonBody } from './read-json-body.js';
 import { createSessionManager, type SessionManager } from '../sessions/session-manager.js';
+import { REFRESH_TOKEN_PATTERN } from '../sessions/internal/refresh-token.js';
 
 /**
  * A request as the adapters describe it to the core. `path` is the path the framework routes this
@@ -18,6 +22,31 @@ import { createSessionManager, type SessionManager } from '../sessions/session-m
 export interface GuardRequest extends TokenRequest {
   readonly method: string;
   readonly path: string | undefined;
+  /**
+   * The framework's own request object, untouched by the core and handed back to
+   * {@link GuardHooks.ownOrigin} (which only the CSRF check's `Origin` fallback calls).
+   */
+  readonly raw?: unknown;
+}
+
+/**
+ * What an adapter tells the core about requests beyond their headers, through functions called
+ * only when needed.
+ *
+ * @example
+ * ```ts
+ * const guard = createGuard(options, { ownOrigin: (request) => `${(request.raw as Request).protocol}://${request.headers.host}` })
+ * ```
+ */
+export interface GuardHooks {
+  /**
+   * The request's own origin, `scheme://host[:port]`, as the framework knows it (its scheme
+   * behind a proxy follows the framework's proxy-trust setting): the CSRF check compares `Origin`
+   * with it when the browser sent no `Sec-Fetch-Site`. `undefined` when unknown. Without this
+   * hook: the origin of an absolute `url`, else the `Origin`'s host is compared with `Host`
+   * (scheme not compared, as Go's `CrossOriginProtection` does).
+   */
+  readonly ownOrigin?: (request: GuardRequest) => string | undefined;
 }
 
 /**
@@ -32,7 +61,16 @@ export type GuardAction = 'verify' | 'mint' | 'pass' | 'refresh' | 'logout';
  * and `token` are `undefined` only for an anonymous request under `credentialsRequired: false`.
  */
 export type AuthResult =
-  | { readonly ok: true; readonly payload: JwtGuardPayload | undefined; readonly token: string | undefined }
+  | {
+      readonly ok: true;
+      readonly payload: JwtGuardPayload | undefined;
+      readonly token: string | undefined;
+      /**
+       * Set (to `"Sec-Fetch-Site, Origin"`) when the request passed the CSRF check: adapters add
+       * it to the route's answer as `Vary`, which depends on those headers. Absent otherwise.
+       */
+      readonly vary?: string;
+    }
   | { readonly ok: false; readonly error: JwtGuardError; readonly response: HttpResponse };
 
 /**
@@ -67,8 +105,18 @@ export interface Guard {
    * Extracts and verifies the token; on failure waits out `delay` first. Never rejects for a bad
    * token. Returns the result directly when it is known without waiting (a cached or fast-path
    * verdict, no delay), a Promise otherwise: adapters skip a promise hop on the hot path.
+   *
+   * When cookies carry tokens, an unsafe request (`method` not GET, HEAD or OPTIONS; a request
+   * without `method` counts as unsafe) without a token in the header is CSRF-checked first, with or
+   * without its cookie: a cross-origin one fails with 403 `csrf_refused`.
    */
-  authenticate(request: TokenRequest): AuthResult | Promise<AuthResult>;
+  authenticate(request: TokenRequest | GuardRequest): AuthResult | Promise<AuthResult>;
+  /**
+   * The CSRF check of a request to `authPath` (`action` answered `'mint'`): a failed result to
+   * answer instead of running the login route, or `undefined` to run it. Always `undefined` when no
+   * cookie carries tokens, and for safe methods.
+   */
+  checkCsrf(request: GuardRequest): AuthResult | Promise<AuthResult> | undefined;
   /**
    * Whether the auth route's answer with this status will be minted. Adapters ask before
    * reading the body, so a non-2xx answer streams through without being buffered.
@@ -84,14 +132,18 @@ export interface Guard {
    * Answers `POST refresh.path`: `body` is the request body as the adapter has it (parsed by a body
    * parser that ran first, text, bytes, or the unread request stream). 200 with a new
    * `{ token, refreshToken, expiresIn }`, or the error response. Never rejects.
+   *
+   * With `refresh.cookie` the refresh token is read from the `request`'s cookie instead (the body
+   * is not read), and with cookies the answer sets them (see docs/browser.md); a refused refresh
+   * token clears them. When cookies carry tokens, a cross-origin `request` gets 403 `csrf_refused`.
    */
-  refresh(body: unknown): Promise<HttpResponse>;
+  refresh(body: unknown, request?: GuardRequest): Promise<HttpResponse>;
   /**
    * Answers `POST logoutPath` from the request's {@link Guard.authenticate} result: 204 once its
    * session has ended, also when it had ended already (a revoked token: logout is idempotent), or
-   * the failure's response. Never rejects.
+   * the failure's response. With cookies, a 204 or 401 answer also clears them. Never rejects.
    */
-  logout(result: AuthResult): Promise<HttpResponse>;
+  logout(result: AuthResult, request?: GuardRequest): Promise<HttpResponse>;
   /** Sessions (`revokeSession`, `revokeSubject`, ...) when `refresh` is configured. */
   readonly sessions: SessionManager | undefined;
   /** Lets go of what the guard holds open (the session store subscription). */
@@ -133,8 +185,11 @@ function sleep(ms: number): Promise<void> {
  * }
  * ```
  */
-export function createGuard(options: JwtGuardOptions): Guard {
+export function createGuard(options: JwtGuardOptions, hooks: GuardHooks = {}): Guard {
   const config = normalizeOptions(options);
+  const { browser } = config;
+  const { csrf, refreshCookie } = browser;
+  const ownOriginHook = hooks.ownOrigin;
   const sessions = config.sessions === undefined ? undefined : createSessionManager(config.sessions, config);
   // Loads the revocation mirror; until it is in, checks wait for it (and retries run inside).
   if (sessions !== undefined) sessions.open().catch(() => {});
@@ -176,6 +231,69 @@ export function createGuard(options: JwtGuardOptions): Guard {
 
   const anonymous: AuthResult = Object.freeze({ ok: true, payload: undefined, token: undefined });
 
+  /** The verdict on a token, or on its absence. */
+  function verdictOn(token: string | undefined, startedAt: number): AuthResult | Promise<AuthResult> {
+    if (token === undefined) {
+      // credentialsRequired: false lets a request without a token through anonymously; a bad token is still refused.
+      return config.credentialsRequired ? fail(new JwtGuardError('token_missing', 'No token was provided.'), startedAt) : anonymous;
+    }
+    const verdict = verifySync(token, config);
+    if (verdict === undefined) return settle(token, startedAt);
+    if (verdict instanceof JwtGuardError) return fail(verdict, startedAt);
+    return revocationChecked(verdict, token, startedAt);
+  }
+
+  // ---- CSRF (cookie-carried tokens) ------------------------------------------------------------
+
+  const varyHeaders = Object.freeze({ vary: CSRF_VARY });
+
+  /** The request's own origin for the `Origin` fallback: the adapter's hook, else an absolute URL's origin. */
+  function ownOrigin(request: TokenRequest | GuardRequest): string | undefined {
+    if (ownOriginHook !== undefined && 'method' in request) return ownOriginHook(request);
+    const { url } = request;
+    if (url.startsWith('http://') || url.startsWith('https://')) {
+      try {
+        return new URL(url).origin;
+      } catch {
+        return undefined;
+      }
+    }
+    return undefined;
+  }
+
+  /** The CSRF refusal for this request, if any (the policy is set: cookies carry tokens). */
+  function crossOrigin(request: TokenRequest | GuardRequest): JwtGuardError | undefined {
+    return csrfVerdict(request.headers, csrf as NonNullable<typeof csrf>, () => ownOrigin(request));
+  }
+
+  /** A result that depended on the CSRF headers: a pass carries `vary` for the route's answer, a failure's answer gets the header. */
+  function varied(result: AuthResult): AuthResult {
+    if (result.ok) return { ok: true, payload: result.payload, token: result.token, vary: CSRF_VARY };
+    return { ok: false, error: result.error, response: decorate(result.response, varyHeaders, undefined) };
+  }
+
+  /** authenticate() for an unsafe request without a header token while cookies carry tokens: CSRF first, then the cookie or query token. */
+  function authenticateChecked(request: TokenRequest | GuardRequest, startedAt: number): AuthResult | Promise<AuthResult> {
+    const refused = crossOrigin(request);
+    if (refused !== undefined) return fail(refused, startedAt);
+    const result = verdictOn(otherTokenOf(request, config), startedAt);
+    return result instanceof Promise ? result.then(varied) : varied(result);
+  }
+
+  // ---- cookies on the guard's own endpoints ----------------------------------------------------
+
+  /** The refresh token in the refresh cookie; a missing or malformed one is refused like an unknown token (and the cookies cleared). */
+  function refreshCookieToken(request: GuardRequest | undefined): { refreshToken: string } {
+    const value = refreshCookie === undefined || request === undefined ? undefined : readCookie(request.headers, refreshCookie.name);
+    if (value === undefined || !REFRESH_TOKEN_PATTERN.test(value)) {
+      throw new JwtGuardError('refresh_token_invalid', 'No valid refresh cookie came with the request (it expired with its session, or was never set): log in again.');
+    }
+    return { refreshToken: value };
+  }
+
+  /** Answers of the guard's endpoints when cookies carry tokens vary on the CSRF headers, which decided them. */
+  const endpointVary = csrf === undefined ? undefined : varyHeaders;
+
   return {
     options: config,
 
@@ -198,15 +316,17 @@ export function createGuard(options: JwtGuardOptions): Guard {
 
     authenticate(request) {
       const startedAt = config.delayMs > 0 ? Date.now() : 0;
-      const token = extractWith(request, config);
-      if (token === undefined) {
-        // credentialsRequired: false lets a request without a token through anonymously; a bad token is still refused.
-        return config.credentialsRequired ? fail(new JwtGuardError('token_missing', 'No token was provided.'), startedAt) : anonymous;
-      }
-      const verdict = verifySync(token, config);
-      if (verdict === undefined) return settle(token, startedAt);
-      if (verdict instanceof JwtGuardError) return fail(verdict, startedAt);
-      return revocationChecked(verdict, token, startedAt);
+      const token = headerTokenOf(request, config);
+      // A header token is no ambient credential: never CSRF-checked, and this is the only branch it pays.
+      if (token !== undefined) return verdictOn(token, startedAt);
+      if (csrf !== undefined && isUnsafeMethod((request as Partial<GuardRequest>).method)) return authenticateChecked(request, startedAt);
+      return verdictOn(otherTokenOf(request, config), startedAt);
+    },
+
+    checkCsrf(request) {
+      if (csrf === undefined || !isUnsafeMethod(request.method)) return undefined;
+      const refused = crossOrigin(request);
+      return refused === undefined ? undefined : fail(refused, config.delayMs > 0 ? Date.now() : 0);
     },
 
     mints: mintsStatus,
@@ -217,26 +337,44 @@ export function createGuard(options: JwtGuardOptions): Guard {
 
     sessions,
 
-    async refresh(body) {
+    async refresh(body, request) {
+      if (csrf !== undefined && request !== undefined && isUnsafeMethod(request.method)) {
+        const refused = crossOrigin(request);
+        if (refused !== undefined) return errorResponse(refused);
+      }
       try {
         if (sessions === undefined) throw new JwtGuardError('invalid_request', 'Sessions are not configured.');
-        return jsonResponse(200, await sessions.refresh(await readJsonBody(body)));
+        const input = refreshCookie === undefined ? await readJsonBody(body) : refreshCookieToken(request);
+        const { pair, sessionEndsAt } = await sessions.refreshSession(input);
+        const now = Date.now();
+        return tokenAnswer(200, pair, browser, request?.headers, Math.max(0, (sessionEndsAt - now) / 1000));
       } catch (error) {
-        return errorResponse(asGuardError(error));
+        const failure = asGuardError(error);
+        // The client's refresh token is dead: drop its cookies too, so the browser stops sending them.
+        const dead = failure.code === 'refresh_token_invalid' || failure.code === 'refresh_token_reused';
+        return decorate(errorResponse(failure), endpointVary, dead ? clearingCookies(browser, request?.headers) : undefined);
       }
     },
 
-    async logout(result) {
-      if (!result.ok) return result.error.code === 'token_revoked' ? NO_CONTENT : result.response;
-      const { payload } = result;
-      try {
-        if (payload === undefined) throw new JwtGuardError('token_missing', 'No token was provided.');
-        if (sessions === undefined) throw new JwtGuardError('invalid_request', 'Sessions are not configured.');
-        await sessions.logout(payload);
-        return NO_CONTENT;
-      } catch (error) {
-        return errorResponse(asGuardError(error));
+    async logout(result, request) {
+      let response: HttpResponse;
+      if (!result.ok) response = result.error.code === 'token_revoked' ? NO_CONTENT : result.response;
+      else {
+        try {
+          if (result.payload === undefined) throw new JwtGuardError('token_missing', 'No token was provided.');
+          if (sessions === undefined) throw new JwtGuardError('invalid_request', 'Sessions are not configured.');
+          await sessions.logout(result.payload);
+          response = NO_CONTENT;
+        } catch (error) {
+          response = errorResponse(asGuardError(error));
+        }
       }
+      // Logged out, or holding no usable token (401): the cookies go. Never on a refusal (a
+      // cross-site page must not log users out) nor a 503 (the session may live on: retry).
+      const clears = response.status === 204 || response.status === 401;
+      const checked = result.ok ? result.vary !== undefined : result.response.headers.vary !== undefined;
+      const vary = checked ? varyHeaders : undefined;
+      return decorate(response, vary, clears ? clearingCookies(browser, request?.headers) : undefined);
     },
 
     async close() {

@@ -1,10 +1,19 @@
 import type { JwtGuardError } from '../errors/jwt-guard-error.js';
 
-/** A framework-neutral response the adapters write as they are: status, headers, body. */
+/**
+ * A framework-neutral response the adapters write as they are: status, headers, body, and the
+ * cookies it sets.
+ */
 export interface HttpResponse {
   readonly status: number;
+  /** Headers that replace any of the same name the response already has. */
   readonly headers: Readonly<Record<string, string>>;
   readonly body: string;
+  /**
+   * `Set-Cookie` values (`tokenCookie`, `refresh.cookie`), each its own header line, added to the
+   * cookies the response already has (those the login route set are kept).
+   */
+  readonly cookies?: readonly string[];
 }
 
 const encoder = new TextEncoder();

@@ -1,5 +1,8 @@
+import { decodeJwt } from 'jose';
+import { tokenAnswer, type IssuedTokens } from '../browser/deliver.js';
 import { JwtGuardError } from '../errors/jwt-guard-error.js';
-import { errorResponse, jsonResponse, type HttpResponse } from '../guard/http-response.js';
+import type { HeadersLike } from '../extract/extract-token.js';
+import { errorResponse, type HttpResponse } from '../guard/http-response.js';
 import type { NormalizedOptions } from '../options/normalize-options.js';
 import { signWith } from '../sign/sign-token.js';
 import { decodeContentEncoding, parseContentEncoding, type ContentEncodingHeader } from './content-encoding.js';
@@ -35,6 +38,11 @@ export interface MintContext {
    * describes bytes, so it is ignored for a body that is a JS value (object, number, ...).
    */
   readonly contentEncoding?: ContentEncodingHeader;
+  /**
+   * The login request's headers. With `tokenCookie` / `refresh.cookie` its `Host` decides whether
+   * `secure: false` may leave `Secure` off (only for `localhost` and loopback addresses).
+   */
+  readonly requestHeaders?: HeadersLike;
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
@@ -125,7 +133,15 @@ async function toPayload(body: MintBody, config: NormalizedOptions, context: Min
  * @internal Turns the login payload into the answer body, instead of signing `{ token }` alone:
  * with sessions, `{ token, refreshToken, expiresIn }`.
  */
-export type TokenIssuer = (payload: Record<string, unknown>) => Promise<{ readonly token: string }>;
+export type TokenIssuer = (payload: Record<string, unknown>) => Promise<IssuedTokens>;
+
+/** `{ token }`, and with `tokenCookie` the token's lifetime too: the cookie's `Max-Age` and the body's `expiresIn`. */
+async function signedAnswer(payload: Record<string, unknown>, config: NormalizedOptions): Promise<IssuedTokens> {
+  const token = await signWith(payload, config);
+  if (config.browser.tokenCookie === undefined) return { token };
+  const { iat, exp } = decodeJwt(token);
+  return { token, expiresIn: typeof exp === 'number' && typeof iat === 'number' ? exp - iat : undefined };
+}
 
 /** @internal Whether an answer with this status is minted (2xx) rather than passed through untouched. */
 export function mintsStatus(status: number): boolean {
@@ -138,7 +154,8 @@ const BODYLESS_2XX = new Set([204, 205]);
 /**
  * @internal Turns the auth route's answer into the answer the client gets: `undefined` (pass the
  * original through untouched, body unread) for non-2xx statuses, `{"token": ...}` with the route's
- * status for a 2xx JSON object, a 500 `mint_body_invalid` for any other 2xx body: one over
+ * status for a 2xx JSON object (with `tokenCookie` the token goes into a `Set-Cookie` and the body
+ * is `{"expiresIn": ...}`; see {@link tokenAnswer}), a 500 `mint_body_invalid` for any other 2xx body: one over
  * `mintBodyLimit` (raw or decoded; a stream is read no further than that), one whose
  * `contentEncoding` cannot be decoded, or one whose token would be longer than `maxTokenLength`.
  * A stream body that is not read to its end is cancelled / destroyed. Never rejects.
@@ -148,14 +165,16 @@ export async function mintTokenResponse(status: number, body: MintBody, config: 
   try {
     if (BODYLESS_2XX.has(status)) throw invalidBody(`its status ${status} allows no body`);
     const payload = await toPayload(body, config, context);
-    const answer = issue === undefined ? { token: await signWith(payload, config) } : await issue(payload);
+    const answer = issue === undefined ? await signedAnswer(payload, config) : await issue(payload);
     const { token } = answer;
     if (token.length > config.maxTokenLength) {
       throw invalidBody(
         `the signed token would be ${token.length} characters, over maxTokenLength (${config.maxTokenLength}), so it could never be verified: answer less from the login route, or raise maxTokenLength`,
       );
     }
-    return jsonResponse(status, answer);
+    // A session's refresh cookie lives as long as the session: refresh.expiresIn from now.
+    const refreshMaxAge = config.sessions === undefined ? undefined : config.sessions.sessionLifetimeMs / 1000;
+    return tokenAnswer(status, answer, config.browser, context?.requestHeaders, refreshMaxAge);
   } catch (error) {
     release(body);
     if (error instanceof JwtGuardError) return errorResponse(error);

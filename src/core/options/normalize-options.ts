@@ -8,6 +8,7 @@ import { parseSeconds } from './durations.js';
 import { ALGORITHMS, HASH_BYTES, isAlgorithm, isHmac, keyFamilyOf, resolveKeys, type KeySet } from './keys.js';
 import { memoryStore } from '../sessions/memory-store.js';
 import type { TokenStore } from '../sessions/types.js';
+import { normalizeBrowser, type NormalizedBrowser } from '../browser/browser-options.js';
 import type { JwsAlgorithm, JwtGuardOptions, JwtGuardPayload, PublicRequest, RefreshOptions } from './types.js';
 
 const DEFAULT_EXPIRES_IN_SECONDS = 3600;
@@ -91,6 +92,8 @@ export interface NormalizedOptions {
   readonly warn: (message: string) => void;
   /** Sessions (refresh tokens, logout), when `refresh` is set. */
   readonly sessions: NormalizedSessions | undefined;
+  /** Cookies jwtguard sets (`tokenCookie`, `refresh.cookie`) and the CSRF policy for cookie-carried tokens. */
+  readonly browser: NormalizedBrowser;
 }
 
 const normalizedByOptions = new WeakMap<object, NormalizedOptions>();
@@ -344,6 +347,8 @@ export function normalizeOptions(options: JwtGuardOptions): NormalizedOptions {
   const maxExpiresInSeconds = normalizeMaxExpiresIn(options.maxExpiresIn);
   const expiresInSeconds = normalizeExpiresIn(options.expiresIn, maxExpiresInSeconds);
   const cacheSize = normalizeCount(options.cacheSize, 'cacheSize', DEFAULT_CACHE_SIZE, 0);
+  const sessions = normalizeSessions(options, authPath, expiresInSeconds);
+  const browser = normalizeBrowser(options, { authPath, refreshPath: sessions?.refreshPath, cookieSource: cookie, warn });
   const hmacAlgorithms = algorithms.filter(isHmac);
   const hmacFastPath =
     keys.secret !== undefined && options.getKey === undefined && hmacAlgorithms.length > 0
@@ -363,7 +368,8 @@ export function normalizeOptions(options: JwtGuardOptions): NormalizedOptions {
     keys,
     claims,
     kid: options.kid,
-    sources: Object.freeze({ header: header?.toLowerCase(), cookie, query }),
+    // tokenCookie adds its cookie as a source, after the header (which stays the default one).
+    sources: Object.freeze({ header: header?.toLowerCase(), cookie: cookie ?? browser.tokenCookie?.name, query }),
     authPath,
     authMethods: normalizeAuthMethods(options.authMethods),
     delayMs: normalizeDelay(options.delay),
@@ -384,7 +390,8 @@ export function normalizeOptions(options: JwtGuardOptions): NormalizedOptions {
     fastPath,
     asymmetricFastPath,
     warn,
-    sessions: normalizeSessions(options, authPath, expiresInSeconds),
+    sessions,
+    browser,
   });
   normalizedByOptions.set(options, normalized);
   return normalized;

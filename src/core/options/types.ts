@@ -1,5 +1,6 @@
 import type { CryptoKey, JWK, JWTHeaderParameters, JWTPayload, KeyObject, RemoteJWKSetOptions } from 'jose';
 import type { TokenStore } from '../sessions/types.js';
+import type { CsrfOptions, RefreshCookieOptions, TokenCookieOptions } from '../browser/types.js';
 
 /** HMAC algorithms (RFC 7518 §3.2): verified with `secret`. */
 export type HmacAlgorithm = 'HS256' | 'HS384' | 'HS512';
@@ -51,6 +52,13 @@ export interface RefreshOptions {
    * `undefined` ends the session. Default: the login claims are kept.
    */
   reload?: (claims: JwtGuardPayload) => JwtGuardPayload | undefined | Promise<JwtGuardPayload | undefined>;
+  /**
+   * The refresh token as an HttpOnly cookie scoped to `path` (`__Secure-jwtguard-refresh` by
+   * default) instead of a field of the JSON bodies: login and refresh answers set it, refresh
+   * requests are read from it (their body is ignored), logout and a refused refresh clear it.
+   * `true` for the defaults. See docs/browser.md.
+   */
+  cookie?: boolean | RefreshCookieOptions;
 }
 
 /** What the guard knows about a request when deciding whether it is public. */
@@ -216,6 +224,23 @@ export interface JwtGuardOptions {
   logoutPath?: string;
   /** Where sessions and revocations live. Default: `memoryStore()` (one process); `redisStore` from `jwtguard/redis` for several. */
   store?: TokenStore;
+
+  // --- browsers (cookies, CSRF) -------------------------------------------------------------------
+  /**
+   * Deliver the access token as an HttpOnly cookie (`__Host-jwtguard`, `Secure`, `SameSite=Lax`,
+   * `Path=/`, `Max-Age` = the token's remaining life) instead of in the login answer's body, which
+   * becomes `{ "expiresIn": ... }`; the guard reads the cookie (no `cookie` option needed), after
+   * the `Authorization` header. `true` for the defaults. Needs `authPath`. See docs/browser.md.
+   */
+  tokenCookie?: boolean | TokenCookieOptions;
+  /**
+   * CSRF protection of cookie-carried tokens, on whenever a cookie carries them (`cookie`,
+   * `tokenCookie`, `refresh.cookie`): an unsafe request (not GET, HEAD or OPTIONS) without a token
+   * in the header must come from the app's own origin (Fetch Metadata, else `Origin`), or it gets
+   * 403 `csrf_refused`. `{ trustedOrigins, allowSameSite }` widens it; `false` turns it off (with a
+   * warning). See docs/browser.md.
+   */
+  csrf?: boolean | CsrfOptions;
   /**
    * How long verification keeps trusting the last known revocations while the store is
    * unreachable, before it fails closed with 503 `session_store_unavailable`. Default `"30s"`.

@@ -91,6 +91,11 @@ export interface SessionManager {
    * anything but `{ refreshToken: <43 base64url characters> }` is a 400 `invalid_request`.
    */
   refresh(body: unknown): Promise<TokenPair>;
+  /**
+   * @internal {@link SessionManager.refresh}, with when the session ends (ms since the epoch): the
+   * guard sets the refresh cookie's `Max-Age` from it.
+   */
+  refreshSession(body: unknown): Promise<{ readonly pair: TokenPair; readonly sessionEndsAt: number }>;
   /** Ends the session of a verified access token (its `sid`); idempotent. A token without `sid` is a 400 `invalid_request`. */
   logout(payload: JwtGuardPayload): Promise<void>;
   /** Ends a session by id: its refresh token stops working and its access tokens are refused. */
@@ -251,7 +256,7 @@ export function createSessionManager(settings: SessionSettings, config: Normaliz
     return token.usedAt === undefined && (idleTimeoutMs === undefined || at - token.issuedAt <= idleTimeoutMs);
   }
 
-  return {
+  const manager: SessionManager = {
     async start(payload) {
       if (!isPlainObject(payload)) throw new JwtGuardError('sign_failed', 'The login payload must be a JSON object.');
       const { exp } = payload;
@@ -285,7 +290,9 @@ export function createSessionManager(settings: SessionSettings, config: Normaliz
       return Object.freeze({ token: access.token, refreshToken, expiresIn: access.expiresIn });
     },
 
-    async refresh(body) {
+    refresh: (body) => manager.refreshSession(body).then((refreshed) => refreshed.pair),
+
+    async refreshSession(body) {
       const presented = refreshTokenFrom(body);
       const at = now();
       const hash = await hashRefreshToken(presented);
@@ -323,13 +330,13 @@ export function createSessionManager(settings: SessionSettings, config: Normaliz
 
       switch (result.kind) {
         case 'rotated':
-          if (pair !== undefined) return pair;
+          if (pair !== undefined) return { pair, sessionEndsAt: session.expiresAt };
           // A store that rotated a used or idle token broke the contract: the pair it would
           // stand for was never made, so the session cannot go on.
           await endSession(session.sid, at);
           throw invalidToken();
         case 'grace':
-          return graceAnswer(presented, result.answer);
+          return { pair: await graceAnswer(presented, result.answer), sessionEndsAt: session.expiresAt };
         case 'reused':
           // The store has ended the session and published it; refuse its tokens here at once.
           apply({ type: 'session', sid: result.sid, until: revokedUntil(at) });
@@ -374,6 +381,7 @@ export function createSessionManager(settings: SessionSettings, config: Normaliz
     open: () => mirror.start(),
     close: () => mirror.close(),
   };
+  return manager;
 }
 
 function verdictError(verdict: 'ok' | 'revoked' | 'unavailable'): JwtGuardError | undefined {
