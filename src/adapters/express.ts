@@ -1,6 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { OutgoingHttpHeaders } from 'node:http';
-import { createGuard, type AuthResult, type Guard, type JwtGuardHandle } from '../core/guard/create-guard.js';
+import { createGuard, type AuthResult, type Guard, type GuardHooks, type JwtGuardHandle } from '../core/guard/create-guard.js';
 import { errorResponse, type HttpResponse } from '../core/guard/http-response.js';
 import { createRouteGuards, type RuleCarrier } from '../core/authorize/route-guards.js';
 import type { AuthorizationRule, AuthorizationVerdict, AuthorizeFunctions, AuthorizeOptions, ClaimCheckFunction, RequiredClaims } from '../core/authorize/types.js';
@@ -20,10 +20,28 @@ declare global {
 export type { JwtGuardOptions, JwtGuardPayload } from '../core/options/types.js';
 export type { AuthorizationRule, AuthorizeOptions, ClaimCheckFunction, RequiredClaims } from '../core/authorize/types.js';
 
+/** Adds the core's cookies to those the response already has (a login route's are kept). */
+function appendCookies(res: Response, response: HttpResponse): void {
+  if (response.cookies !== undefined) res.append('Set-Cookie', [...response.cookies]);
+}
+
 function send(res: Response, response: HttpResponse): void {
+  appendCookies(res, response);
   res.writeHead(response.status, response.headers);
   res.end(response.body);
 }
+
+/**
+ * The CSRF check's `Origin` fallback compares with `req.protocol` (which follows Express's
+ * `trust proxy` setting, so X-Forwarded-Proto counts only from a trusted proxy) and the `Host` header.
+ */
+const hooks: GuardHooks = {
+  ownOrigin(request) {
+    const req = request.raw as Request;
+    const host = req.headers.host;
+    return host === undefined ? undefined : `${req.protocol}://${host}`;
+  },
+};
 
 type Callback = (error?: Error | null) => void;
 
@@ -38,7 +56,7 @@ type Callback = (error?: Error | null) => void;
  * then be written into a finished response: later writes are dropped instead, as Node drops
  * writes after `end()`, and the guard never throws outside a handler.
  */
-function captureForMint(res: Response, guard: Guard): void {
+function captureForMint(req: Request, res: Response, guard: Guard): void {
   const originalWriteHead = res.writeHead;
   const originalWrite = res.write;
   const originalEnd = res.end;
@@ -114,7 +132,7 @@ function captureForMint(res: Response, guard: Guard): void {
     } as Response['end'];
     // Read now: a compression middleware after the guard sets it only as it writes.
     const contentEncoding = res.getHeader('content-encoding');
-    void guard.mint(status, body, { contentEncoding }).then((response) => {
+    void guard.mint(status, body, { contentEncoding, requestHeaders: req.headers }).then((response) => {
       restore();
       // The client went away, or something wrote to the response behind Express's back.
       if (res.destroyed) return;
@@ -124,6 +142,7 @@ function captureForMint(res: Response, guard: Guard): void {
       if (response === undefined) return void originalEnd.apply(res, [callback] as never);
       try {
         for (const name of BODY_HEADERS) res.removeHeader(name);
+        appendCookies(res, response);
         res.writeHead(response.status, response.headers);
         res.end(response.body, callback as Callback);
       } catch (error) {
@@ -139,6 +158,8 @@ function captureForMint(res: Response, guard: Guard): void {
 function finish(guard: Guard, req: Request, res: Response, next: NextFunction, result: AuthResult): void {
   if (!result.ok) return guard.options.forwardErrors ? next(result.error) : send(res, result.response);
   req.auth = result.payload;
+  // The request passed the CSRF check: the route's answer depends on Sec-Fetch-Site and Origin.
+  if (result.vary !== undefined) res.vary(result.vary);
   next();
 }
 
@@ -161,22 +182,25 @@ function finish(guard: Guard, req: Request, res: Response, next: NextFunction, r
  * ```
  */
 export function jwtGuard(options: JwtGuardOptions): RequestHandler & JwtGuardHandle {
-  const guard = createGuard(options);
+  const guard = createGuard(options, hooks);
   const middleware = function jwtGuardMiddleware(req: Request, res: Response, next: NextFunction): void {
     // The path Express routes by (its own parse of the target, under any mount point): the guard
     // decides on exactly that. originalUrl is only read for a query-string token.
-    const request = { method: req.method, path: req.baseUrl + req.path, url: req.originalUrl, headers: req.headers };
+    const request = { method: req.method, path: req.baseUrl + req.path, url: req.originalUrl, headers: req.headers, raw: req };
     const action = guard.action(request);
     if (action === 'pass') return next();
     if (action === 'mint') {
-      captureForMint(res, guard);
+      // With cookies, a cross-origin login is refused before the login route runs.
+      const refused = guard.checkCsrf(request);
+      if (refused !== undefined) return void Promise.resolve(refused).then((settled) => finish(guard, req, res, next, settled), next);
+      captureForMint(req, res, guard);
       return next();
     }
     // req.body when a body parser ran before the guard, else the unread request stream.
-    if (action === 'refresh') return void guard.refresh((req.body as unknown) ?? req).then((response) => send(res, response));
+    if (action === 'refresh') return void guard.refresh((req.body as unknown) ?? req, request).then((response) => send(res, response));
     const result = guard.authenticate(request);
     if (action === 'logout') {
-      return void Promise.resolve(result).then((settled) => guard.logout(settled)).then((response) => send(res, response), next);
+      return void Promise.resolve(result).then((settled) => guard.logout(settled, request)).then((response) => send(res, response), next);
     }
     // A closure only when the verdict is still pending: the hot path allocates none.
     if (result instanceof Promise) result.then((settled) => finish(guard, req, res, next, settled), next);

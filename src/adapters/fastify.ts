@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HookHandlerDoneFunction, preHandlerHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { JwtGuardError } from '../core/errors/jwt-guard-error.js';
-import { createGuard, type AuthResult, type Guard } from '../core/guard/create-guard.js';
+import { createGuard, type AuthResult, type Guard, type GuardHooks, type GuardRequest } from '../core/guard/create-guard.js';
 import { errorResponse, type HttpResponse } from '../core/guard/http-response.js';
 import { createRouteGuards, type RuleCarrier } from '../core/authorize/route-guards.js';
 import type { AuthorizationRule, AuthorizationVerdict, AuthorizeFunctions, AuthorizeOptions, ClaimCheckFunction, RequiredClaims } from '../core/authorize/types.js';
@@ -28,6 +28,33 @@ function isResponse(payload: unknown): payload is Response {
 }
 
 /**
+ * Writes a core response's status and headers on the reply, and adds its cookies to those the
+ * reply already has (Fastify appends `set-cookie` values).
+ */
+function applyCore(reply: FastifyReply, response: HttpResponse): FastifyReply {
+  reply.code(response.status).headers({ ...response.headers });
+  if (response.cookies !== undefined) reply.header('set-cookie', [...response.cookies]);
+  return reply;
+}
+
+/**
+ * The CSRF check's `Origin` fallback compares with `request.protocol` (which follows Fastify's
+ * `trustProxy` setting, so X-Forwarded-Proto counts only from a trusted proxy) and the `Host` header.
+ */
+const hooks: GuardHooks = {
+  ownOrigin(request) {
+    const raw = request.raw as FastifyRequest;
+    const host = raw.headers.host;
+    return host === undefined ? undefined : `${raw.protocol}://${host}`;
+  },
+};
+
+/** A Fastify request as the core sees it: the path of the route that will run, as registered (prefix included). */
+function guardRequest(request: FastifyRequest): GuardRequest {
+  return { method: request.method, path: request.routeOptions.url, url: request.url, headers: request.headers, raw: request };
+}
+
+/**
  * Hands the auth route's status and body to the core and, when it mints, swaps the route's answer
  * for the token response. Whatever Fastify serialised or was given (string, Buffer, Node or web
  * stream, `Response`, nothing) reaches this hook as is.
@@ -43,28 +70,32 @@ async function mintOnSend(guard: Guard, reply: FastifyReply, payload: unknown): 
   // Only a 2xx answer is minted: any other (stream or not) is passed on unread.
   if (!guard.mints(reply.statusCode)) return payload;
   // Streams are read by the core, no further than mintBodyLimit.
-  const response = await guard.mint(reply.statusCode, payload as MintBody, { contentEncoding: reply.getHeader('content-encoding') });
+  const response = await guard.mint(reply.statusCode, payload as MintBody, { contentEncoding: reply.getHeader('content-encoding'), requestHeaders: reply.request.headers });
   if (response === undefined) return payload;
   for (const name of BODY_HEADERS) reply.removeHeader(name);
-  reply.code(response.status).headers({ ...response.headers });
+  applyCore(reply, response);
   return response.body;
 }
 
 function finish(guard: Guard, request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction, result: AuthResult): void {
   if (result.ok) {
     request.user = result.payload;
+    // The request passed the CSRF check: the route's answer depends on Sec-Fetch-Site and Origin.
+    if (result.vary !== undefined) {
+      const vary = reply.getHeader('vary');
+      reply.header('vary', vary === undefined ? result.vary : `${String(vary)}, ${result.vary}`);
+    }
     return done();
   }
   // forwardErrors: Fastify's error handler gets the JwtGuardError (statusCode 401 / 503).
   if (guard.options.forwardErrors) return done(result.error);
-  const { status, headers, body } = result.response;
   // Answering without calling done() ends the request here: the route never runs.
-  void reply.code(status).headers({ ...headers }).send(body);
+  void applyCore(reply, result.response).send(result.response.body);
 }
 
 async function jwtGuardPlugin(fastify: FastifyInstance, options: JwtGuardOptions): Promise<void> {
   // Built once here, so invalid options reject `register` / `ready` instead of failing requests.
-  const guard = createGuard(options);
+  const guard = createGuard(options, hooks);
   // Requests on the auth path, as decided at onRequest, whose answer onSend must hand to the core.
   const minting = new WeakSet<FastifyRequest>();
 
@@ -77,14 +108,17 @@ async function jwtGuardPlugin(fastify: FastifyInstance, options: JwtGuardOptions
     // Fastify has routed the request before onRequest: the guard decides on the path of the route
     // that will run, as registered (prefix included), not on a parse of its own. No route (404):
     // no path, so the request is verified like any other.
-    const guardRequest = { method: request.method, path: request.routeOptions.url, url: request.url, headers: request.headers };
-    const action = guard.action(guardRequest);
+    const core = { method: request.method, path: request.routeOptions.url, url: request.url, headers: request.headers, raw: request };
+    const action = guard.action(core);
     if (action === 'pass' || action === 'refresh' || action === 'logout') return done(); // the endpoints below answer those
     if (action === 'mint') {
+      // With cookies, a cross-origin login is refused before the login route runs.
+      const refused = guard.checkCsrf(core);
+      if (refused !== undefined) return void Promise.resolve(refused).then((settled) => finish(guard, request, reply, done, settled), done);
       minting.add(request);
       return done();
     }
-    const result = guard.authenticate(guardRequest);
+    const result = guard.authenticate(core);
     // A closure only when the verdict is still pending: the hot path allocates none.
     if (result instanceof Promise) result.then((settled) => finish(guard, request, reply, done, settled), done);
     else finish(guard, request, reply, done, result);
@@ -128,13 +162,14 @@ async function jwtGuardPlugin(fastify: FastifyInstance, options: JwtGuardOptions
       // parses the JSON itself, with its own 400s.
       endpoints.removeAllContentTypeParsers();
       endpoints.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
-      endpoints.post(relative(sessions.refreshPath, 'refresh.path'), (request, reply) => guard.refresh(request.body).then((response) => sendCore(reply, response)));
+      endpoints.post(relative(sessions.refreshPath, 'refresh.path'), (request, reply) => guard.refresh(request.body, guardRequest(request)).then((response) => sendCore(reply, response)));
       if (sessions.logoutPath !== undefined) {
-        endpoints.post(relative(sessions.logoutPath, 'logoutPath'), (request, reply) =>
-          Promise.resolve(guard.authenticate({ url: request.url, headers: request.headers }))
-            .then((result) => guard.logout(result))
-            .then((response) => sendCore(reply, response)),
-        );
+        endpoints.post(relative(sessions.logoutPath, 'logoutPath'), (request, reply) => {
+          const core = guardRequest(request);
+          return Promise.resolve(guard.authenticate(core))
+            .then((result) => guard.logout(result, core))
+            .then((response) => sendCore(reply, response));
+        });
       }
     });
     if (!fastify.hasDecorator('jwtSessions')) fastify.decorate('jwtSessions', guard.sessions);
@@ -143,8 +178,8 @@ async function jwtGuardPlugin(fastify: FastifyInstance, options: JwtGuardOptions
 }
 
 /** Sends a core response from a route handler. */
-function sendCore(reply: FastifyReply, { status, headers, body }: HttpResponse): FastifyReply {
-  return reply.code(status).headers({ ...headers }).send(status === 204 ? undefined : body);
+function sendCore(reply: FastifyReply, response: HttpResponse): FastifyReply {
+  return applyCore(reply, response).send(response.status === 204 ? undefined : response.body);
 }
 
 /**

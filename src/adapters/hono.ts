@@ -48,12 +48,14 @@ async function mintAfterRoute(c: Context<JwtGuardEnv>, guard: Guard): Promise<vo
   } catch {
     // left empty: refused below
   }
-  const minted = await guard.mint(status, body, { contentEncoding: headers.get('content-encoding') });
+  const minted = await guard.mint(status, body, { contentEncoding: headers.get('content-encoding'), requestHeaders: nodeHeaders(c) ?? c.req.raw.headers });
   if (minted === undefined) return;
 
   // Keep what the route set (Set-Cookie, X-Login, ...) but nothing that described its old body.
   for (const name of BODY_HEADERS) headers.delete(name);
   for (const [name, value] of Object.entries(minted.headers)) headers.set(name, value);
+  // The token cookies join the route's own.
+  for (const cookie of minted.cookies ?? []) headers.append('set-cookie', cookie);
 
   // Hono's `c.res` setter merges the previous response's headers into the new one, which would
   // bring the stale Content-Length and ETag back; clearing it first makes the replacement exact.
@@ -73,7 +75,9 @@ function nodeHeaders(c: Context<JwtGuardEnv>): Record<string, string | string[] 
 }
 
 /** A core response as Hono's answer; a 204 has no body at all (a Response refuses even ''). */
-function send(c: Context<JwtGuardEnv>, { status, headers, body }: HttpResponse): Response {
+function send(c: Context<JwtGuardEnv>, { status, headers, body, cookies }: HttpResponse): Response {
+  // Appended, so cookies an earlier middleware set stay.
+  if (cookies !== undefined) for (const cookie of cookies) c.header('set-cookie', cookie, { append: true });
   return status === 204 ? c.body(null, 204, headers) : c.body(body, status as ContentfulStatusCode, headers);
 }
 
@@ -93,10 +97,12 @@ function finish(guard: Guard, c: Context<JwtGuardEnv>, next: Next, result: AuthR
     if (guard.options.forwardErrors) {
       throw new HTTPException(status as ContentfulStatusCode, { res: new Response(body, { status, headers }), message: result.error.message, cause: result.error });
     }
-    // The core only produces error statuses that carry a body (401, 500). Hono's middleware type asks for a Promise.
-    return Promise.resolve(c.body(body, status as ContentfulStatusCode, headers));
+    // The core only produces error statuses that carry a body (401, 403, 500). Hono's middleware type asks for a Promise.
+    return Promise.resolve(send(c, result.response));
   }
   if (result.payload !== undefined) c.set('jwtPayload', result.payload);
+  // The request passed the CSRF check: the route's answer depends on Sec-Fetch-Site and Origin.
+  if (result.vary !== undefined) c.header('Vary', result.vary, { append: true });
   return next();
 }
 
@@ -129,14 +135,21 @@ export function jwtGuard(options: JwtGuardOptions): MiddlewareHandler<JwtGuardEn
   const middleware: MiddlewareHandler<JwtGuardEnv> = function jwtGuardMiddleware(c, next) {
     // c.req.path is the path Hono's router matched (its own getPath), full even under a sub-path
     // mount. The core understands Web Headers and absolute URLs, so nothing else needs converting.
+    // The URL is absolute: its scheme and host are the request's own origin for the CSRF check's
+    // Origin fallback (on @hono/node-server the scheme is the socket's: http behind a TLS proxy).
     const request = { method: c.req.method, path: c.req.path, url: c.req.url, headers: nodeHeaders(c) ?? c.req.raw.headers };
     const action = guard.action(request);
     if (action === 'pass') return next();
-    if (action === 'mint') return next().then(() => mintAfterRoute(c, guard));
-    if (action === 'refresh') return requestBody(c).then((body) => guard.refresh(body)).then((response) => send(c, response));
+    if (action === 'mint') {
+      // With cookies, a cross-origin login is refused before the login route runs.
+      const refused = guard.checkCsrf(request);
+      if (refused !== undefined) return Promise.resolve(refused).then((settled) => finish(guard, c, next, settled));
+      return next().then(() => mintAfterRoute(c, guard));
+    }
+    if (action === 'refresh') return requestBody(c).then((body) => guard.refresh(body, request)).then((response) => send(c, response));
     const result = guard.authenticate(request);
     if (action === 'logout') {
-      return Promise.resolve(result).then((settled) => guard.logout(settled)).then((response) => send(c, response));
+      return Promise.resolve(result).then((settled) => guard.logout(settled, request)).then((response) => send(c, response));
     }
     // A closure only when the verdict is still pending: the hot path allocates none.
     return result instanceof Promise ? result.then((settled) => finish(guard, c, next, settled)) : finish(guard, c, next, result);

@@ -1,6 +1,6 @@
 import type { Context, Middleware, Next } from 'koa';
 import { Readable, Stream } from 'node:stream';
-import { createGuard, type AuthResult, type Guard, type JwtGuardHandle } from '../core/guard/create-guard.js';
+import { createGuard, type AuthResult, type Guard, type GuardHooks, type JwtGuardHandle } from '../core/guard/create-guard.js';
 import { errorResponse, type HttpResponse } from '../core/guard/http-response.js';
 import { createRouteGuards, type RuleCarrier } from '../core/authorize/route-guards.js';
 import type { AuthorizationRule, AuthorizationVerdict, AuthorizeFunctions, AuthorizeOptions, ClaimCheckFunction, RequiredClaims } from '../core/authorize/types.js';
@@ -25,7 +25,21 @@ function send(ctx: Context, response: HttpResponse): void {
   ctx.body = response.body;
   // Last: setting a string body makes Koa guess `text/plain` and a length; the core's headers win.
   ctx.set(response.headers);
+  // Added to the cookies the response already has (a login route's are kept).
+  if (response.cookies !== undefined) ctx.append('Set-Cookie', [...response.cookies]);
 }
+
+/**
+ * The CSRF check's `Origin` fallback compares with `ctx.protocol` (which follows Koa's
+ * `app.proxy` setting, so X-Forwarded-Proto counts only behind a proxy you declared) and the `Host` header.
+ */
+const hooks: GuardHooks = {
+  ownOrigin(request) {
+    const ctx = request.raw as Context;
+    const host = ctx.headers.host;
+    return host === undefined ? undefined : `${ctx.protocol}://${host}`;
+  },
+};
 
 /** A Node stream in Koa's sense (`instanceof Stream`, or a duck-typed userland Readable). */
 function isNodeStream(body: unknown): boolean {
@@ -50,7 +64,7 @@ async function mintAfter(ctx: Context, next: Next, guard: Guard): Promise<void> 
   await next();
   // The route bypassed Koa (`ctx.respond = false`, or wrote to `ctx.res` itself): nothing left to translate.
   if (ctx.respond === false || ctx.headerSent || !guard.mints(ctx.status)) return;
-  const response = await guard.mint(ctx.status, mintBody(ctx.body), { contentEncoding: ctx.response.get('Content-Encoding') });
+  const response = await guard.mint(ctx.status, mintBody(ctx.body), { contentEncoding: ctx.response.get('Content-Encoding'), requestHeaders: ctx.headers });
   if (response !== undefined) send(ctx, response);
 }
 
@@ -80,7 +94,7 @@ async function mintAfter(ctx: Context, next: Next, guard: Guard): Promise<void> 
  */
 export function jwtGuard(options: JwtGuardOptions): Middleware & JwtGuardHandle {
   // Options are validated once, here, so a misconfiguration fails at startup, not per request.
-  const guard = createGuard(options);
+  const guard = createGuard(options, hooks);
   const finish = (ctx: Context, next: Next, result: AuthResult): Promise<void> | void => {
     if (!result.ok) {
       // forwardErrors: Koa's own error path (err.status, err.expose) instead of the built-in answer.
@@ -88,21 +102,28 @@ export function jwtGuard(options: JwtGuardOptions): Middleware & JwtGuardHandle 
       return send(ctx, result.response);
     }
     ctx.state.user = result.payload;
+    // The request passed the CSRF check: the route's answer depends on Sec-Fetch-Site and Origin.
+    if (result.vary !== undefined) ctx.vary(result.vary);
     return next();
   };
   // Not async: a cached or fast-path verdict continues without a promise hop.
   const middleware = function jwtGuardMiddleware(ctx: Context, next: Next): Promise<void> | void {
     // ctx.path: Koa's own parse of the target, what routers after the guard match (under
     // koa-mount, relative to the mount point). The URL is only read for a query-string token.
-    const request = { method: ctx.method, path: ctx.path, url: ctx.url, headers: ctx.headers };
+    const request = { method: ctx.method, path: ctx.path, url: ctx.url, headers: ctx.headers, raw: ctx };
     const action = guard.action(request);
     if (action === 'pass') return next();
-    if (action === 'mint') return mintAfter(ctx, next, guard);
+    if (action === 'mint') {
+      // With cookies, a cross-origin login is refused before the login route runs.
+      const refused = guard.checkCsrf(request);
+      if (refused !== undefined) return Promise.resolve(refused).then((settled) => finish(ctx, next, settled));
+      return mintAfter(ctx, next, guard);
+    }
     // The parsed body when a body parser (koa-bodyparser, @koa/bodyparser) ran first, else the request stream.
-    if (action === 'refresh') return guard.refresh((ctx.request as { body?: unknown }).body ?? ctx.req).then((response) => send(ctx, response));
+    if (action === 'refresh') return guard.refresh((ctx.request as { body?: unknown }).body ?? ctx.req, request).then((response) => send(ctx, response));
     const result = guard.authenticate(request);
     if (action === 'logout') {
-      return Promise.resolve(result).then((settled) => guard.logout(settled)).then((response) => send(ctx, response));
+      return Promise.resolve(result).then((settled) => guard.logout(settled, request)).then((response) => send(ctx, response));
     }
     return result instanceof Promise ? result.then((settled) => finish(ctx, next, settled)) : finish(ctx, next, result);
   };

@@ -14,6 +14,9 @@ import type { SessionManager } from '../../src/core/sessions/session-manager.js'
  * - `GET /api/auth/login/x` answers 200 `{ ok: true }` (it is not the auth path, so it is guarded).
  * - `GET /api/boom` throws `new Error('boom')`.
  * - `OPTIONS /api/auth/login` is a CORS handler after the guard: 204 with `Access-Control-Allow-Origin: *`.
+ * - `POST /api/effects?id=<id>` has a side effect the browser scenarios (browser-scenarios.ts) look
+ *   for: it calls {@link recordEffect} with the id, then answers 200 `{ done: <id>, user: <payload> }`.
+ *   A successful login also records the query's `effect` id, so a refused login is seen not to run.
  *
  * Routes for the request-target tests (request-targets.test.ts), whose answers name the handler
  * that ran, in a JSON body `{ handler }` and in the {@link HANDLER_HEADER} header (HEAD answers
@@ -76,6 +79,14 @@ export const HANDLER_HEADER = 'x-handler';
 export const UNROUTED_METHOD_PATHS: readonly string[] = ['/api/auth/login', '/api/health'];
 
 export const LOGIN_USER = Object.freeze({ userId: 123, role: 'admin' });
+
+/** Ids of the side effects that happened (`POST /api/effects`, a login with `effect`): every harness app runs in this process. */
+export const EFFECTS = new Set<string>();
+
+/** What `POST /api/effects` and the login route do with their id: record it. An absent or empty id records nothing. */
+export function recordEffect(id: string | null | undefined): void {
+  if (id) EFFECTS.add(id);
+}
 
 /**
  * How the login route writes its successful answer:

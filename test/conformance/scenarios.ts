@@ -6,6 +6,7 @@ import { decodePayload, hmacToken, now, SEED_SECRET, STRONG_SECRET, tamper, unse
 import { LOGIN_USER, type HarnessSetup, type LoginMode } from './harness.js';
 import { AUTHZ_PREFIX, AUTHZ_PUBLIC_ROUTE } from './authz-routes.js';
 import { authzScenarios } from './authz-scenarios.js';
+import { browserScenarios, TRUSTED_ORIGIN } from './browser-scenarios.js';
 
 /** `sub` values the revocation hooks below single out. */
 const REVOKED_SUB = 'revoked-user';
@@ -62,6 +63,20 @@ export const PRESETS = {
   capped: { secret: STRONG_SECRET, authPath: '/api/auth/login', maxExpiresIn: '1h' },
   /** Route authorization (authz-routes.ts); one route behind a public path, where the guard verifies nothing. */
   authz: { secret: STRONG_SECRET, publicPaths: [AUTHZ_PREFIX + AUTHZ_PUBLIC_ROUTE] },
+  /** Browsers (browser-scenarios.ts): the access token in the default `__Host-jwtguard` cookie; CSRF protection on by default. */
+  browser: { secret: STRONG_SECRET, authPath: '/api/auth/login', tokenCookie: true },
+  /** Sessions with both tokens in cookies (the refresh cookie scoped to the refresh path). */
+  browserSessions: { secret: STRONG_SECRET, authPath: '/api/auth/login', expiresIn: '15m', tokenCookie: true, refresh: { path: '/api/auth/refresh', cookie: true }, logoutPath: '/api/auth/logout' },
+  /** Only the refresh token in a cookie: the access token stays in the body (kept in memory by the page). */
+  browserRefreshOnly: { secret: STRONG_SECRET, authPath: '/api/auth/login', expiresIn: '15m', refresh: { path: '/api/auth/refresh', cookie: true }, logoutPath: '/api/auth/logout' },
+  /** http://localhost development: `secure: false`, a named cookie and SameSite=Strict. */
+  browserInsecure: { secret: STRONG_SECRET, authPath: '/api/auth/login', tokenCookie: { name: 'dev-token', sameSite: 'strict', secure: false }, onWarning: () => {} },
+  /** CSRF widened: one trusted origin, and same-site requests allowed. */
+  browserTrusted: { secret: STRONG_SECRET, authPath: '/api/auth/login', tokenCookie: true, csrf: { trustedOrigins: [TRUSTED_ORIGIN], allowSameSite: true } },
+  /** CSRF turned off (warns): cross-site requests go through. */
+  browserNoCsrf: { secret: STRONG_SECRET, authPath: '/api/auth/login', tokenCookie: true, csrf: false, onWarning: () => {} },
+  /** A refusal forwarded to the app's error handler. */
+  browserForward: { secret: STRONG_SECRET, authPath: '/api/auth/login', tokenCookie: true, forwardErrors: true },
 } satisfies Record<string, JwtGuardOptions>;
 
 export type PresetName = keyof typeof PRESETS;
@@ -857,4 +872,5 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   ...sessionScenarios(),
   ...authzScenarios(),
+  ...browserScenarios(),
 ];

@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import * as expressApi from '../../../src/adapters/express.js';
 import { jwtGuard } from '../../../src/adapters/express.js';
 import { AUTHZ_PREFIX, authzGuards } from '../authz-routes.js';
-import { chunksOf, encodedLogin, HANDLER_HEADER, isValidLogin, listening, LOGIN_USER, loginBody, UNROUTED_METHOD_PATHS, type AdapterHarness, type HandledError } from '../harness.js';
+import { chunksOf, encodedLogin, HANDLER_HEADER, isValidLogin, listening, LOGIN_USER, loginBody, recordEffect, UNROUTED_METHOD_PATHS, type AdapterHarness, type HandledError } from '../harness.js';
 
 /** The harness app on a given express(), so the same app runs on Express 5 and Express 4. */
 export function createExpressHarness(name: string, createApp: typeof express): AdapterHarness {
@@ -18,6 +18,7 @@ export function createExpressHarness(name: string, createApp: typeof express): A
     app.post('/api/auth/login', createApp.json(), (req: Request, res: Response, next: NextFunction) => {
       if (!isValidLogin(req.body)) return void res.status(401).json({ error: 'invalid_credentials' });
       const query = new URLSearchParams(req.originalUrl.split('?')[1] ?? '');
+      recordEffect(query.get('effect'));
       const mode = query.get('mode') ?? 'json';
       const json = JSON.stringify(loginBody(mode, query));
       switch (mode) {
@@ -61,6 +62,11 @@ export function createExpressHarness(name: string, createApp: typeof express): A
       }
     });
     app.get('/api/me', (req: Request, res: Response) => void res.json({ user: req.auth }));
+    app.post('/api/effects', (req: Request, res: Response) => {
+      const id = new URLSearchParams(req.originalUrl.split('?')[1] ?? '').get('id');
+      recordEffect(id);
+      res.json({ done: id, user: req.auth });
+    });
     // Authorization routes (authz-routes.ts): the route guards as route middleware, chained as arguments.
     for (const [name, guards] of authzGuards(expressApi)) {
       app.get(AUTHZ_PREFIX + name, ...guards, (_req: Request, res: Response) => void res.json({ authorized: name }));

@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import * as fastifyApi from '../../../src/adapters/fastify.js';
 import { jwtGuard } from '../../../src/adapters/fastify.js';
 import { AUTHZ_PREFIX, authzGuards } from '../authz-routes.js';
-import { chunksOf, encodedLogin, HANDLER_HEADER, isValidLogin, LOGIN_USER, loginBody, SECOND_ANSWER, UNROUTED_METHOD_PATHS, type AdapterHarness, type HandledError } from '../harness.js';
+import { chunksOf, encodedLogin, HANDLER_HEADER, isValidLogin, LOGIN_USER, loginBody, recordEffect, SECOND_ANSWER, UNROUTED_METHOD_PATHS, type AdapterHarness, type HandledError } from '../harness.js';
 
 /** The methods the 405 routes cover (those the request-target tests send, and PATCH). */
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH'] as const;
@@ -17,6 +17,7 @@ export const fastifyHarness: AdapterHarness = {
     app.post('/api/auth/login', async (request, reply) => {
       if (!isValidLogin(request.body)) return reply.code(401).send({ error: 'invalid_credentials' });
       const query = new URLSearchParams(request.url.split('?')[1] ?? '');
+      recordEffect(query.get('effect'));
       const mode = query.get('mode') ?? 'json';
       const json = JSON.stringify(loginBody(mode, query));
       switch (mode) {
@@ -56,6 +57,11 @@ export const fastifyHarness: AdapterHarness = {
       }
     });
     app.get('/api/me', async (request) => ({ user: request.user }));
+    app.post('/api/effects', async (request) => {
+      const id = new URLSearchParams(request.url.split('?')[1] ?? '').get('id');
+      recordEffect(id);
+      return { done: id, user: request.user };
+    });
     // Authorization routes (authz-routes.ts): the route guards as the route's preHandler (one, or an array).
     for (const [name, guards] of authzGuards(fastifyApi)) {
       app.get(AUTHZ_PREFIX + name, { preHandler: guards.length === 1 ? guards[0] : [...guards] }, async () => ({ authorized: name }));

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import * as honoApi from '../../../src/adapters/hono.js';
 import { jwtGuard, type JwtGuardEnv } from '../../../src/adapters/hono.js';
 import { AUTHZ_PREFIX, authzGuards } from '../authz-routes.js';
-import { chunksOf, encodedLogin, HANDLER_HEADER, isValidLogin, LOGIN_USER, loginBody, SECOND_ANSWER, UNROUTED_METHOD_PATHS, type AdapterHarness, type HandledError } from '../harness.js';
+import { chunksOf, encodedLogin, HANDLER_HEADER, isValidLogin, LOGIN_USER, loginBody, recordEffect, SECOND_ANSWER, UNROUTED_METHOD_PATHS, type AdapterHarness, type HandledError } from '../harness.js';
 
 const encoder = new TextEncoder();
 
@@ -26,6 +26,7 @@ async function login(c: Context<JwtGuardEnv>): Promise<Response> {
   const credentials: unknown = await c.req.json().catch(() => null);
   if (!isValidLogin(credentials)) return c.json({ error: 'invalid_credentials' }, 401);
   const query = new URL(c.req.url).searchParams;
+  recordEffect(query.get('effect'));
   const mode = query.get('mode') ?? 'json';
   const json = JSON.stringify(loginBody(mode, query));
   switch (mode) {
@@ -83,6 +84,11 @@ export const honoHarness: AdapterHarness = {
     app.use('*', guard);
     app.post('/api/auth/login', login);
     app.get('/api/me', (c) => c.json({ user: c.get('jwtPayload') }));
+    app.post('/api/effects', (c) => {
+      const id = c.req.query('id') ?? null;
+      recordEffect(id);
+      return c.json({ done: id, user: c.get('jwtPayload') });
+    });
     // Authorization routes (authz-routes.ts): the route guards as route middleware, chained as arguments.
     for (const [name, guards] of authzGuards(honoApi)) {
       app.get(AUTHZ_PREFIX + name, ...(guards as [honoApi.RouteGuard]), (c) => c.json({ authorized: name }));

@@ -5,7 +5,7 @@ import * as koaApi from '../../../src/adapters/koa.js';
 import { jwtGuard } from '../../../src/adapters/koa.js';
 import { AUTHZ_PREFIX, authzGuards } from '../authz-routes.js';
 import type { JwtGuardOptions } from '../../../src/index.js';
-import { chunksOf, encodedLogin, HANDLER_HEADER, isValidLogin, listening, LOGIN_USER, loginBody, SECOND_ANSWER, UNROUTED_METHOD_PATHS, type AdapterHarness, type HandledError, type HarnessSetup, type RunningServer } from '../harness.js';
+import { chunksOf, encodedLogin, HANDLER_HEADER, isValidLogin, listening, LOGIN_USER, loginBody, recordEffect, SECOND_ANSWER, UNROUTED_METHOD_PATHS, type AdapterHarness, type HandledError, type HarnessSetup, type RunningServer } from '../harness.js';
 
 /** The JSON request body, read from the Node stream (no body-parser); `null` when it is not JSON. */
 async function readJson(ctx: Context): Promise<unknown> {
@@ -26,6 +26,7 @@ async function login(ctx: Context): Promise<void> {
     return;
   }
   const query = new URLSearchParams(ctx.querystring);
+  recordEffect(query.get('effect'));
   const mode = query.get('mode') ?? 'json';
   const json = JSON.stringify(loginBody(mode, query));
   switch (mode) {
@@ -124,7 +125,11 @@ async function routes(ctx: Context): Promise<void> {
   if (authz !== undefined) return guarded(ctx, authz, () => void (ctx.body = { authorized: ctx.path.slice(AUTHZ_PREFIX.length) }));
   if (route === 'POST /api/auth/login') return login(ctx);
   if (route === 'GET /api/me') ctx.body = { user: ctx.state.user };
-  else if (route === 'GET /api/auth/login/x') ctx.body = { ok: true };
+  else if (route === 'POST /api/effects') {
+    const id = new URLSearchParams(ctx.querystring).get('id');
+    recordEffect(id);
+    ctx.body = { done: id, user: ctx.state.user };
+  } else if (route === 'GET /api/auth/login/x') ctx.body = { ok: true };
   else if (route === 'GET /api/boom') throw new Error('boom');
   // Request-target routes; HEAD runs the GET route, as in Express, Fastify and Hono.
   else if (route === 'GET /api/health' || route === 'HEAD /api/health') named(ctx, 'health', 200, { handler: 'health' });
